@@ -1,0 +1,102 @@
+"""`kpi`: the command line of the warehouse (interface.md)."""
+
+from __future__ import annotations
+
+import argparse
+import logging
+import sys
+from pathlib import Path
+
+import duckdb
+
+
+def _run(args: argparse.Namespace) -> int:
+    from ingest.night import NightConfig, record_run, run_night
+    from ingest.pseudonym import MissingKeyError, PseudonymKey
+
+    try:
+        key = PseudonymKey.from_env(allow_demo=args.demo_key)
+    except MissingKeyError as exc:
+        print(f"kpi run: {exc}", file=sys.stderr)
+        return 2
+    cfg = NightConfig.build(args.landing, args.warehouse, args.lake)
+    try:
+        summaries = run_night(cfg, key)
+    except Exception as exc:  # noqa: BLE001 - every failure means: nothing published
+        record_run(cfg, "failed", str(exc))
+        print(f"kpi run: FAILED, nothing published; {cfg.warehouse} is unchanged.\n  {exc}", file=sys.stderr)
+        return 1
+    record_run(cfg, "published", "")
+    for s in summaries.values():
+        print(
+            f"{s.kind:<14} deliveries {s.deliveries:>5}  redelivered {s.duplicates:>4}  read {s.rows_read:>9}"
+            f"  loaded {s.rows_loaded:>9}  quarantined {s.rows_quarantined:>7}"
+        )
+    print(f"published {cfg.warehouse} (lake: {cfg.lake_dir})")
+    return 0
+
+
+def _status(args: argparse.Namespace) -> int:
+    from ingest.night import default_lake_dir, recent_runs
+
+    warehouse = Path(args.warehouse)
+    runs = recent_runs(Path(args.lake) if args.lake else default_lake_dir(warehouse.absolute()))
+    print("Recent nights:")
+    print(runs if runs else "  (no runs recorded)")
+    if not warehouse.exists():
+        print(f"{warehouse}: no published warehouse yet")
+        return 1
+    with duckdb.connect(str(warehouse), read_only=True) as con:
+        print("What each file contributed (latest 40):")
+        con.sql(
+            "SELECT ingested_at, business_date, source_code, kind, file_name, status, rows_read, rows_loaded, "
+            "rows_quarantined, dropped_columns FROM ingest_files ORDER BY ingested_at DESC LIMIT 40"
+        ).show(max_width=250, max_rows=40)
+    return 0
+
+
+def _query(args: argparse.Namespace) -> int:
+    with duckdb.connect(args.warehouse, read_only=True) as con:
+        try:
+            con.sql(args.sql).show(max_width=250, max_rows=args.max_rows)
+        except duckdb.Error as exc:
+            print(f"kpi query: {exc}", file=sys.stderr)
+            return 1
+    return 0
+
+
+def parser() -> argparse.ArgumentParser:
+    p = argparse.ArgumentParser(prog="kpi", description="Consortium KPI warehouse")
+    p.add_argument("-v", "--verbose", action="store_true", help="log every step")
+    sub = p.add_subparsers(dest="command", required=True)
+
+    run = sub.add_parser("run", help="one night: ingest, validate, build, test, publish")
+    run.add_argument("--landing", required=True, help="landing zone root")
+    run.add_argument("--warehouse", required=True, help="published DuckDB file")
+    run.add_argument("--lake", help="lake directory (default: beside the warehouse, kpi.duckdb -> kpi.lake/)")
+    run.add_argument(
+        "--demo-key", action="store_true", help="allow the fixed demo pseudonym key when KPI_PSEUDONYM_KEY is unset"
+    )
+    run.set_defaults(func=_run)
+
+    status = sub.add_parser("status", help="recent nights and what each file contributed")
+    status.add_argument("--warehouse", required=True)
+    status.add_argument("--lake")
+    status.set_defaults(func=_status)
+
+    query = sub.add_parser("query", help="a read-only SQL query, printed as a table")
+    query.add_argument("--warehouse", required=True)
+    query.add_argument("--max-rows", type=int, default=200)
+    query.add_argument("sql")
+    query.set_defaults(func=_query)
+    return p
+
+
+def main(argv: list[str] | None = None) -> int:
+    args = parser().parse_args(argv)
+    logging.basicConfig(level=logging.INFO if args.verbose else logging.WARNING, format="%(levelname)s %(name)s: %(message)s")
+    return args.func(args)
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,134 @@
+"""One night of the warehouse, as steps that `kpi run` and the Airflow DAG both call.
+
+    land_reference -> ingest(kind) for each kind -> build -> audit_build -> publish
+
+Every step is idempotent: re-running a night with the same landing zone gives the same
+warehouse, and a failure before `publish` leaves the published file untouched.
+"""
+
+from __future__ import annotations
+
+import logging
+import os
+from dataclasses import dataclass
+from pathlib import Path
+
+import duckdb
+
+from ingest import reference as reference_mod
+from ingest.contract import KINDS
+from ingest.deliveries import KindSummary, ingest_kind
+from ingest.lake import Lake
+from ingest.pseudonym import PseudonymKey
+from ingest.transform import DBT_PROJECT_DIR, run_dbt
+from ingest.warehouse import AuditFailedError, audit, load_raw_schema, publish, start_working_copy, working_path
+
+log = logging.getLogger(__name__)
+
+
+@dataclass(frozen=True)
+class NightConfig:
+    landing: Path
+    warehouse: Path
+    lake_dir: Path
+
+    @classmethod
+    def build(cls, landing: str | Path, warehouse: str | Path, lake_dir: str | Path | None = None) -> NightConfig:
+        warehouse = Path(warehouse).absolute()
+        lake = Path(lake_dir).absolute() if lake_dir else default_lake_dir(warehouse)
+        return cls(Path(landing).absolute(), warehouse, lake)
+
+    @classmethod
+    def from_env(cls) -> NightConfig:
+        missing = [v for v in ("KPI_LANDING_DIR", "KPI_WAREHOUSE") if not os.environ.get(v)]
+        if missing:
+            raise RuntimeError(f"set {' and '.join(missing)} (or pass --landing/--warehouse)")
+        return cls.build(os.environ["KPI_LANDING_DIR"], os.environ["KPI_WAREHOUSE"], os.environ.get("KPI_LAKE_DIR"))
+
+    @property
+    def lake(self) -> Lake:
+        return Lake(self.lake_dir)
+
+
+def default_lake_dir(warehouse: Path) -> Path:
+    """`kpi.duckdb` -> `kpi.lake/` beside it (interface.md)."""
+    return warehouse.with_name(warehouse.stem + ".lake")
+
+
+def land_reference(cfg: NightConfig) -> list[str]:
+    """Validate and copy the registry; returns the registered institution codes."""
+    tables = reference_mod.land_reference(cfg.landing, cfg.lake)
+    return sorted(set(tables["institutions"]["institution_code"].to_pylist()))
+
+
+def ingest(cfg: NightConfig, kind: str, key: PseudonymKey, registry_codes: list[str] | None = None) -> KindSummary:
+    if registry_codes is None:
+        con = duckdb.connect()
+        path = cfg.lake.reference_path("institutions")
+        registry_codes = [r[0] for r in con.sql(f"SELECT DISTINCT institution_code FROM '{path}'").fetchall()]
+    summary = ingest_kind(cfg.landing, cfg.lake, kind, key, registry_codes)
+    log.info(
+        "%s: %d deliveries, %d identical redeliveries, rows read %d = loaded %d + quarantined %d",
+        kind, summary.deliveries, summary.duplicates, summary.rows_read, summary.rows_loaded, summary.rows_quarantined,
+    )
+    return summary
+
+
+def build(cfg: NightConfig) -> list[dict]:
+    """Working file := last published + the lake's current raw state, then `dbt build`."""
+    work = start_working_copy(cfg.warehouse)
+    with duckdb.connect(str(work)) as con:
+        load_raw_schema(con, cfg.lake)
+    if (DBT_PROJECT_DIR / "dbt_project.yml").exists():
+        return run_dbt(["build"], work, cfg.warehouse)
+    return []
+
+
+def audit_build(cfg: NightConfig) -> None:
+    work = working_path(cfg.warehouse)
+    if not work.exists():
+        raise AuditFailedError(f"{work} does not exist: run the build step first")
+    with duckdb.connect(str(work)) as con:
+        failures = audit(con)
+        con.execute("CHECKPOINT")
+    if failures:
+        raise AuditFailedError("the built warehouse failed its audit, nothing published: " + "; ".join(failures))
+
+
+def publish_build(cfg: NightConfig) -> Path:
+    publish(working_path(cfg.warehouse), cfg.warehouse)
+    return cfg.warehouse
+
+
+def run_night(cfg: NightConfig, key: PseudonymKey) -> dict[str, KindSummary]:
+    """The whole night in one process (what `kpi run` does)."""
+    codes = land_reference(cfg)
+    summaries = {kind: ingest(cfg, kind, key, codes) for kind in KINDS}
+    build(cfg)
+    audit_build(cfg)
+    publish_build(cfg)
+    return summaries
+
+
+def record_run(cfg: NightConfig, status: str, message: str) -> None:
+    """Append the night's outcome to the lake's run log (kept even when nothing is published)."""
+    import pyarrow as pa
+
+    from ingest.deliveries import utc_now
+    from ingest.lake import write_parquet_atomic
+
+    now = utc_now()
+    row = {"finished_at": now, "status": status, "message": message[:2000], "warehouse": str(cfg.warehouse)}
+    table = pa.Table.from_pylist([row])
+    write_parquet_atomic(table, cfg.lake_dir / "audit" / "runs" / f"{now:%Y%m%dT%H%M%S%f}.parquet")
+
+
+def recent_runs(lake_dir: Path, limit: int = 10) -> str:
+    files = sorted((lake_dir / "audit" / "runs").glob("*.parquet"))[-limit:]
+    if not files:
+        return ""
+    con = duckdb.connect()
+    rel = con.sql(
+        "SELECT finished_at, status, message FROM read_parquet([" + ", ".join(f"'{f}'" for f in files) + "]) ORDER BY finished_at DESC"
+    )
+    return str(rel)

@@ -1,0 +1,319 @@
+"""Row-level validation of one delivery against the contract, vectorised in DuckDB.
+
+The SQL is generated from ``ingest.contract``: one ordered list of (condition, reason, detail)
+checks per kind, whose order is the precedence of the reason codes, so the first failing check
+names a row's reason. Loaded rows come out typed, with the patient ID replaced by its keyed
+pseudonym; quarantined rows keep their delivered values as JSON, the ID pseudonymised too.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from dataclasses import dataclass
+
+import duckdb
+import pyarrow as pa
+
+from ingest.contract import (
+    DATE_FORMATS,
+    MAX_RECORD_AGE_DAYS,
+    MONEY,
+    NATIONAL_INSTITUTION_CODE,
+    REASON_CODES,
+    REGION_CODE,
+    SEX,
+    Column,
+    Kind,
+    lake_columns,
+)
+from ingest.identity import CHECK_CHARS, WEIGHTS
+from ingest.pseudonym import PseudonymKey, sql_hmac
+
+# A lenient ICD-10 shape: the national clinical version extends codes (E11.900x001).
+ICD10_SHAPE = r"[A-Z][0-9][0-9A-Z](\.[0-9A-Za-z]{0,10})?"
+_FORMATS = "[" + ", ".join(f"'{f}'" for f in DATE_FORMATS) + "]"
+
+
+def _q(value: str) -> str:
+    return "'" + value.replace("'", "''") + "'"
+
+
+def _date(column: str) -> str:
+    return f"try_strptime({column}, {_FORMATS})::DATE"
+
+
+def _enum_case(column: str, lookup: dict[str, str]) -> str:
+    whens = " ".join(f"WHEN {_q(k)} THEN {_q(v)}" for k, v in lookup.items())
+    return f"CASE {column} {whens} END"
+
+
+# The patient ID, upper-cased so that a lower-case check character 'x' names the same person.
+PID = "upper(patient_id)"
+_ID_SHAPE = f"regexp_full_match({PID}, '[0-9]{{17}}[0-9X]')"
+_ID_SUM = " + ".join(f"try_cast(substr({PID}, {i + 1}, 1) AS INTEGER) * {w}" for i, w in enumerate(WEIGHTS))
+_ID_BIRTH = f"try_strptime(substr({PID}, 7, 8), '%Y%m%d')::DATE"
+ID_VALID = (
+    f"({_ID_SHAPE} AND substr('{CHECK_CHARS}', (({_ID_SUM}) % 11) + 1, 1) = substr({PID}, 18, 1)"
+    f" AND {_ID_BIRTH} BETWEEN DATE '1900-01-01' AND $business_date)"
+)
+
+
+@dataclass(frozen=True)
+class Check:
+    condition: str  # SQL, true when the row fails
+    reason: str
+    detail: str  # SQL text expression; never includes the patient ID
+
+
+def _typed(column: Column) -> str:
+    """SQL giving the column's lake value from its trimmed text (valid rows only)."""
+    name = column.name
+    match column.type:
+        case "date":
+            return _date(name)
+        case "money":
+            return f"try_cast({name} AS DECIMAL(18,2))"
+        case "integer":
+            return f"try_cast(try_cast({name} AS DOUBLE) AS INTEGER)"
+        case "decimal":
+            return f"try_cast({name} AS DOUBLE)"
+        case "enum":
+            return _enum_case(name, column.enum_lookup)
+        case _:
+            return name
+
+
+def checks(kind: Kind) -> list[Check]:
+    """Every row check of a kind, in reason-code precedence order."""
+    found: list[Check] = []
+    if kind.source_column:
+        col = kind.source_column
+        found.append(
+            Check(
+                f"{col} IS NOT NULL AND {col} <> $source_code",
+                "wrong_source_folder",
+                f"'{col} ' || {col} || ' is not the folder''s source ' || $source_code",
+            )
+        )
+    for c in kind.columns:
+        if c.required == "yes":
+            found.append(Check(f"{c.name} IS NULL", "missing_required_value", f"'{c.name} is empty'"))
+        elif c.required_when:
+            when_col, when_value = c.required_when
+            when_typed = _typed(kind.column(when_col))
+            found.append(
+                Check(
+                    f"{c.name} IS NULL AND {when_typed} = {_q(when_value)}",
+                    "missing_required_value",
+                    f"'{c.name} is empty but required when {when_col} is {when_value}'",
+                )
+            )
+    found.append(
+        Check(
+            f"NOT coalesce({ID_VALID}, false)",
+            "invalid_patient_id",
+            f"'patient_id is not a valid resident ID (' || length(patient_id) || ' chars; "
+            f"needs 18, a correct GB 11643 check digit and a possible birth date)'",
+        )
+    )
+    for c in kind.columns:
+        if c.institution:
+            known = f"{c.name} IN (SELECT institution_code FROM registry)"
+            if kind.name == "claims":
+                known += f" OR regexp_full_match({c.name}, '{NATIONAL_INSTITUTION_CODE[1:-1]}')"
+            found.append(
+                Check(
+                    f"{c.name} IS NOT NULL AND NOT ({known})",
+                    "unknown_institution",
+                    f"'{c.name} ' || {c.name} || ' is not in reference/institutions.csv'",
+                )
+            )
+    for c in kind.columns:
+        bad = None
+        if c.type == "enum":
+            bad = f"{_typed(c)} IS NULL"
+            allowed = "/".join(c.labels) + " or their Chinese labels"
+        elif c.type == "region":
+            bad = f"NOT regexp_full_match({c.name}, '{REGION_CODE[1:-1]}')"
+            allowed = "a 6-digit GB/T 2260 code"
+        elif c.type == "icd10":
+            bad = f"NOT regexp_full_match({c.name}, '{ICD10_SHAPE}')"
+            allowed = "an ICD-10 code"
+        if bad:
+            found.append(
+                Check(
+                    f"{c.name} IS NOT NULL AND {bad}",
+                    "invalid_enum",
+                    f"'{c.name} ' || {c.name} || ' is not {allowed}'",
+                )
+            )
+    for c in kind.columns:
+        if c.type != "date":
+            continue
+        parsed = _date(c.name)
+        if c.record_date:
+            bad = (
+                f"{parsed} IS NULL OR {parsed} > $business_date "
+                f"OR {parsed} < $business_date - INTERVAL {MAX_RECORD_AGE_DAYS} DAY"
+            )
+            why = f"unparseable, after the business date or over {MAX_RECORD_AGE_DAYS} days before it"
+        else:
+            bad = f"{parsed} IS NULL OR {parsed} > $business_date"
+            why = "unparseable or after the business date"
+        found.append(
+            Check(f"{c.name} IS NOT NULL AND ({bad})", "invalid_date", f"'{c.name} ' || {c.name} || ' is {why}'")
+        )
+    for c in kind.columns:
+        if c.type == "money":
+            found.append(
+                Check(
+                    f"{c.name} IS NOT NULL AND NOT regexp_full_match({c.name}, '{MONEY[1:-1]}')",
+                    "invalid_amount",
+                    f"'{c.name} ' || {c.name} || ' is negative or not an amount in yuan'",
+                )
+            )
+    if kind.name == "claims":
+        total, fund, personal = (f"try_cast({n} AS DECIMAL(18,2))" for n in ("total_amount", "fund_paid", "personal_paid"))
+        found.append(
+            Check(
+                f"{fund} > {total} OR abs({fund} + {personal} - {total}) > 0.01",
+                "invalid_amount",
+                "'fund_paid + personal_paid must equal total_amount and fund_paid <= total_amount'",
+            )
+        )
+    for c in kind.columns:
+        if c.min_value is None:
+            continue
+        value = f"try_cast({c.name} AS DOUBLE)"
+        bad = f"{value} IS NULL OR NOT ({value} BETWEEN {c.min_value} AND {c.max_value})"
+        if c.type == "integer":
+            bad += f" OR {value} <> floor({value})"
+        found.append(
+            Check(
+                f"{c.name} IS NOT NULL AND ({bad})",
+                "out_of_range",
+                f"'{c.name} ' || {c.name} || ' is outside {c.min_value:g}-{c.max_value:g}'",
+            )
+        )
+    order = {r: i for i, r in enumerate(REASON_CODES)}
+    assert [order[c.reason] for c in found] == sorted(order[c.reason] for c in found)
+    return found
+
+
+def _trimmed(kind: Kind, present: set[str]) -> str:
+    parts = ["row_number"]
+    for c in kind.columns:
+        parts.append(f"nullif(trim({c.name}), '') AS {c.name}" if c.name in present else f"NULL::VARCHAR AS {c.name}")
+    return ", ".join(parts)
+
+
+def record_json(kind: Kind, present: set[str]) -> str:
+    """The delivered values as JSON text, patient ID pseudonymised, for the quarantine."""
+    pairs = []
+    for c in kind.columns:
+        if c.name not in present:
+            continue
+        value = sql_hmac(PID) if c.type == "patient_id" else c.name
+        pairs.append(f"'{c.name}', {value}")
+    return f"json_object({', '.join(pairs)})::VARCHAR" if pairs else "'{}'"
+
+
+def _run(con: duckdb.DuckDBPyConnection, sql: str, params: dict[str, object]) -> duckdb.DuckDBPyRelation:
+    """Run with the named parameters the statement uses (DuckDB rejects unused ones)."""
+    return con.sql(sql, params={k: v for k, v in params.items() if f"${k}" in sql})
+
+
+@dataclass
+class ValidatedDelivery:
+    loaded: pa.Table  # lake columns of the kind, without delivery columns
+    quarantined: pa.Table  # row_number, reason, detail, record
+
+
+def validate(
+    con: duckdb.DuckDBPyConnection,
+    kind: Kind,
+    table: pa.Table,
+    *,
+    business_date: dt.date,
+    source_code: str,
+    key: PseudonymKey,
+) -> ValidatedDelivery:
+    """Validate one parsed delivery. ``con`` must hold a ``registry(institution_code)`` table."""
+    present = set(table.column_names)
+    con.register("delivery_src", table)
+    found = checks(kind)
+    reason = "CASE " + " ".join(f"WHEN {c.condition} THEN '{c.reason}'" for c in found) + " END"
+    detail = "CASE " + " ".join(f"WHEN {c.condition} THEN {c.detail}" for c in found) + " END"
+    key_cols = ", ".join(_typed(kind.column(k)) for k in kind.key)
+    params = {"business_date": business_date, "source_code": source_code, **key.sql_params()}
+    _run(
+        con,
+        f"""
+        CREATE OR REPLACE TEMP TABLE delivery_checked AS
+        WITH trimmed AS (SELECT {_trimmed(kind, present)} FROM delivery_src),
+        judged AS (SELECT *, {reason} AS reason, {detail} AS detail FROM trimmed)
+        SELECT *,
+            -- duplicate_key is judged among rows that pass every other check: the first of
+            -- them is loaded, so a bad first copy does not cost the good second one.
+            CASE WHEN reason IS NULL AND row_number() OVER (
+                PARTITION BY reason IS NULL, {key_cols} ORDER BY row_number) > 1
+            THEN 'duplicate_key' ELSE reason END AS final_reason
+        FROM judged
+        """,
+        params,
+    )
+    con.unregister("delivery_src")
+    quarantined = _run(
+        con,
+        f"""
+        SELECT row_number, final_reason AS reason,
+            coalesce(detail, 'key (' || concat_ws(', ', {key_cols}) || ') repeats an earlier row') AS detail,
+            {record_json(kind, present)} AS record
+        FROM delivery_checked WHERE final_reason IS NOT NULL ORDER BY row_number
+        """,
+        params,
+    ).to_arrow_table()
+    loaded = _run(
+        con,
+        f"SELECT {_loaded_select(kind)} FROM delivery_checked WHERE final_reason IS NULL ORDER BY row_number",
+        params,
+    ).to_arrow_table()
+    return ValidatedDelivery(loaded, quarantined)
+
+
+def _loaded_select(kind: Kind) -> str:
+    lake = lake_columns(kind)
+    sex_lookup = _enum_case("sex", SEX) if "sex" in {c.name for c in kind.columns} else "NULL"
+    exprs = {"row_number": "row_number::INTEGER AS row_number"}
+    for c in kind.columns:
+        if c.type == "patient_id":
+            exprs["patient_key"] = f"{sql_hmac(PID)} AS patient_key"
+            exprs["sex"] = (
+                f"coalesce({sex_lookup}, CASE WHEN try_cast(substr({PID}, 17, 1) AS INTEGER) % 2 = 1 "
+                f"THEN '1' ELSE '2' END) AS sex"
+            )
+            birth = _date("birth_date") if "birth_date" in {x.name for x in kind.columns} else "NULL"
+            exprs["birth_date"] = f"coalesce({birth}, {_ID_BIRTH}) AS birth_date"
+        elif c.name not in exprs:
+            exprs[c.name] = f"{_typed(c)}::{lake[c.name]} AS {c.name}"
+    return ", ".join(exprs[name] for name in lake if name in exprs)
+
+
+def file_rejection(
+    con: duckdb.DuckDBPyConnection, kind: Kind, table: pa.Table, *, reason: str, detail: str, key: PseudonymKey
+) -> pa.Table:
+    """Every data row of a file rejected whole, under the file's reason."""
+    present = set(table.column_names) & {c.name for c in kind.columns}
+    con.register("rejected_src", table)
+    try:
+        return _run(
+            con,
+            f"""
+            SELECT row_number, {_q(reason)} AS reason, {_q(detail)} AS detail,
+                {record_json(kind, present)} AS record
+            FROM (SELECT {_trimmed(kind, present)} FROM rejected_src) ORDER BY row_number
+            """,
+            key.sql_params(),
+        ).to_arrow_table()
+    finally:
+        con.unregister("rejected_src")

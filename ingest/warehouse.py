@@ -1,0 +1,166 @@
+"""Write-audit-publish of the DuckDB warehouse file.
+
+The night builds in `<warehouse>.building` (a copy of the last published file, so incremental
+models keep their history), loads the lake's current state into schema `raw`, runs dbt, audits
+the result, and only then renames the working file over the published one. A rename is atomic:
+a reader sees the old file or the new one. Readers that hold the old file open keep reading it
+(the old inode lives until they close it), and the night never opens the published file for
+writing, so readers never block it and it never blocks them.
+"""
+
+from __future__ import annotations
+
+import logging
+import os
+import shutil
+from pathlib import Path
+
+import duckdb
+import pyarrow as pa
+
+from ingest.contract import KINDS, REFERENCE_FILES, lake_columns
+from ingest.identity import is_valid_id
+from ingest.lake import Lake, sql_list, read_parquet_sql
+
+log = logging.getLogger(__name__)
+
+# An 18-character resident ID standing alone (not inside a longer token such as a hex digest).
+CLEAR_ID_PATTERN = r"(^|[^0-9A-Za-z])([1-9][0-9]{5}(18|19|20)[0-9]{2}(0[1-9]|1[0-2])[0-3][0-9][0-9]{3}[0-9Xx])([^0-9A-Za-z]|$)"
+
+
+class AuditFailedError(RuntimeError):
+    """The built warehouse failed a check: nothing is published."""
+
+
+def working_path(warehouse: Path) -> Path:
+    return warehouse.with_name(warehouse.name + ".building")
+
+
+def start_working_copy(warehouse: Path) -> Path:
+    """A fresh working file: a copy of the published warehouse, or nothing if there is none."""
+    work = working_path(warehouse)
+    for stale in (work, work.with_name(work.name + ".wal")):
+        stale.unlink(missing_ok=True)
+    warehouse.parent.mkdir(parents=True, exist_ok=True)
+    if warehouse.exists():
+        shutil.copyfile(warehouse, work)
+    return work
+
+
+def load_raw_schema(con: duckdb.DuckDBPyConnection, lake: Lake) -> None:
+    """Schema `raw` := the lake's current state; dbt's sources read it."""
+    con.execute("CREATE SCHEMA IF NOT EXISTS raw")
+    current = lake.current_deliveries(con)
+    for name, kind in KINDS.items():
+        files = [
+            p
+            for d in current
+            if d["kind"] == name
+            and (p := lake.raw_path(name, d["business_date"], d["source_code"], d["delivery_id"])).exists()
+        ]
+        columns = lake_columns(kind)
+        if files:
+            select = ", ".join(f'"{c}"::{t} AS "{c}"' for c, t in columns.items())
+            con.execute(f"CREATE OR REPLACE TABLE raw.{name} AS SELECT {select} FROM {read_parquet_sql(files)}")
+        else:
+            typed = ", ".join(f'"{c}" {t}' for c, t in columns.items())
+            con.execute(f"CREATE OR REPLACE TABLE raw.{name} ({typed})")
+    for name in REFERENCE_FILES:
+        con.execute(
+            f"CREATE OR REPLACE TABLE raw.{name} AS SELECT * FROM read_parquet('{lake.reference_path(name)}')"
+        )
+
+    con.register("audit_events", lake.audit_events(con))
+    con.execute(
+        f"""CREATE OR REPLACE TABLE raw.ingest_files AS
+        SELECT business_date, source_code, kind, file_name, sha256, rows_read, rows_loaded,
+            rows_quarantined, dropped_columns, current_status AS status, ingested_at, detail, delivery_id
+        FROM ({lake.ingest_files_sql()}) ORDER BY ingested_at"""
+    )
+    con.unregister("audit_events")
+    # Quarantine of the current deliveries only: a replaced delivery's rejects leave with it.
+    quarantine = {
+        str(lake.quarantine_path(d["kind"], d["business_date"], d["source_code"], d["delivery_id"])): d
+        for d in current
+    }
+    quarantine = {p: d for p, d in quarantine.items() if Path(p).exists()}
+    con.register(
+        "quarantine_files",
+        pa.Table.from_pylist(
+            [
+                {"path": p, **{k: str(d[k]) for k in ("business_date", "source_code", "kind", "file_name", "sha256")}}
+                for p, d in quarantine.items()
+            ],
+            schema=pa.schema(
+                [(n, pa.string()) for n in ("path", "business_date", "source_code", "kind", "file_name", "sha256")]
+            ),
+        ),
+    )
+    rows = (
+        f"SELECT * FROM read_parquet({sql_list(list(quarantine))}, filename=true)"
+        if quarantine
+        else "SELECT NULL::BIGINT AS row_number, NULL AS reason, NULL AS detail, NULL AS record, NULL AS filename WHERE false"
+    )
+    con.execute(
+        f"""CREATE OR REPLACE TABLE raw.quarantine_rows AS
+        SELECT f.business_date::DATE AS business_date, f.source_code, f.kind, f.file_name,
+            q.row_number::INTEGER AS row_number, q.reason, q.detail, f.sha256, q.record
+        FROM ({rows}) q JOIN quarantine_files f ON f.path = q.filename
+        ORDER BY f.business_date, f.source_code, f.kind, q.row_number"""
+    )
+    con.unregister("quarantine_files")
+
+
+def audit(con: duckdb.DuckDBPyConnection) -> list[str]:
+    """Checks the built file must pass before it is published; returns the failures."""
+    failures = []
+    bad = con.execute(
+        "SELECT count(*) FROM raw.ingest_files WHERE rows_read <> rows_loaded + rows_quarantined"
+    ).fetchall()[0][0]
+    if bad:
+        failures.append(f"{bad} ingest_files row(s) where rows_read <> rows_loaded + rows_quarantined")
+    for name in KINDS:
+        mismatch = con.execute(
+            f"""SELECT count(*) FROM raw.ingest_files f
+            LEFT JOIN (SELECT file_sha256, business_date, source_code, count(*) AS n FROM raw.{name}
+                       GROUP BY ALL) r ON r.file_sha256 = f.sha256 AND r.business_date = f.business_date
+                                       AND r.source_code = f.source_code
+            LEFT JOIN (SELECT sha256, business_date, source_code, count(*) AS n FROM raw.quarantine_rows
+                       WHERE kind = '{name}' AND row_number > 0 GROUP BY ALL) q
+                   ON q.sha256 = f.sha256 AND q.business_date = f.business_date AND q.source_code = f.source_code
+            WHERE f.kind = '{name}' AND f.status IN ('loaded', 'quarantined')
+              AND (coalesce(r.n, 0) <> f.rows_loaded OR coalesce(q.n, 0) <> f.rows_quarantined)"""
+        ).fetchall()[0][0]
+        if mismatch:
+            failures.append(f"{mismatch} current {name} deliveries whose lake rows differ from their audit counts")
+    leaks = find_clear_ids(con)
+    if leaks:
+        failures.append("clear resident IDs found in " + ", ".join(sorted(leaks)))
+    return failures
+
+
+def find_clear_ids(con: duckdb.DuckDBPyConnection) -> set[str]:
+    """Every text column of every table: any value holding a well-formed resident ID."""
+    found = set()
+    columns = con.sql(
+        "SELECT table_schema, table_name, column_name FROM information_schema.columns "
+        "WHERE data_type = 'VARCHAR' AND table_catalog = current_database()"
+    ).fetchall()
+    for schema, table, column in columns:
+        hits = con.execute(
+            f'SELECT regexp_extract("{column}", ?, 2) FROM "{schema}"."{table}" '
+            f'WHERE regexp_matches("{column}", ?) LIMIT 1000',
+            [CLEAR_ID_PATTERN, CLEAR_ID_PATTERN],
+        ).fetchall()
+        if any(is_valid_id(h[0].upper()) for h in hits):
+            found.add(f"{schema}.{table}.{column}")
+    return found
+
+
+def publish(work: Path, warehouse: Path) -> None:
+    """Atomically replace the published file with the audited working file."""
+    wal = work.with_name(work.name + ".wal")
+    if wal.exists():  # a checkpoint must have folded the WAL in; never publish half a database
+        raise AuditFailedError(f"{wal} still exists: the working file was not closed cleanly")
+    os.replace(work, warehouse)
+    log.info("published %s", warehouse)
