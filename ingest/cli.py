@@ -24,7 +24,10 @@ def _run(args: argparse.Namespace) -> int:
         summaries = run_night(cfg, key)
     except Exception as exc:  # noqa: BLE001 - every failure means: nothing published
         record_run(cfg, "failed", str(exc))
-        print(f"kpi run: FAILED, nothing published; {cfg.warehouse} is unchanged.\n  {exc}", file=sys.stderr)
+        print(
+            f"kpi run: FAILED, nothing published; {cfg.warehouse} is unchanged.\n  {exc}",
+            file=sys.stderr,
+        )
         return 1
     record_run(cfg, "published", "")
     for s in summaries.values():
@@ -73,9 +76,13 @@ def parser() -> argparse.ArgumentParser:
     run = sub.add_parser("run", help="one night: ingest, validate, build, test, publish")
     run.add_argument("--landing", required=True, help="landing zone root")
     run.add_argument("--warehouse", required=True, help="published DuckDB file")
-    run.add_argument("--lake", help="lake directory (default: beside the warehouse, kpi.duckdb -> kpi.lake/)")
     run.add_argument(
-        "--demo-key", action="store_true", help="allow the fixed demo pseudonym key when KPI_PSEUDONYM_KEY is unset"
+        "--lake", help="lake directory (default: beside the warehouse, kpi.duckdb -> kpi.lake/)"
+    )
+    run.add_argument(
+        "--demo-key",
+        action="store_true",
+        help="allow the fixed demo pseudonym key when KPI_PSEUDONYM_KEY is unset",
     )
     run.set_defaults(func=_run)
 
@@ -94,7 +101,10 @@ def parser() -> argparse.ArgumentParser:
 
 def main(argv: list[str] | None = None) -> int:
     args = parser().parse_args(argv)
-    logging.basicConfig(level=logging.INFO if args.verbose else logging.WARNING, format="%(levelname)s %(name)s: %(message)s")
+    logging.basicConfig(
+        level=logging.INFO if args.verbose else logging.WARNING,
+        format="%(levelname)s %(name)s: %(message)s",
+    )
     return args.func(args)
 
 

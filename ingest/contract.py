@@ -151,7 +151,12 @@ VISITS = Kind(
             ("就诊类型",),
             "enum",
             "yes",
-            labels={"outpatient": "门诊", "emergency": "急诊", "inpatient": "住院", "home": "家庭出诊"},
+            labels={
+                "outpatient": "门诊",
+                "emergency": "急诊",
+                "inpatient": "住院",
+                "home": "家庭出诊",
+            },
         ),
         Column("visit_date", ("就诊日期", "入院日期"), "date", "yes", record_date=True),
         Column(
@@ -201,7 +206,13 @@ CLAIMS = Kind(
     "claims",
     (
         Column("claim_id", ("结算流水号", "结算ID"), required="yes"),
-        Column("record_type", ("记录类型",), "enum", "yes", labels={"settle": "结算", "reverse": "冲销"}),
+        Column(
+            "record_type",
+            ("记录类型",),
+            "enum",
+            "yes",
+            labels={"settle": "结算", "reverse": "冲销"},
+        ),
         Column(
             "original_claim_id",
             ("原结算流水号",),
@@ -220,7 +231,13 @@ CLAIMS = Kind(
             "yes",
             labels={"employee": "职工医保", "resident": "城乡居民医保"},
         ),
-        Column("visit_type", ("就诊类型",), "enum", "yes", labels={"outpatient": "门诊", "inpatient": "住院"}),
+        Column(
+            "visit_type",
+            ("就诊类型",),
+            "enum",
+            "yes",
+            labels={"outpatient": "门诊", "inpatient": "住院"},
+        ),
         Column("total_amount", ("医疗总费用",), "money", "yes"),
         Column("fund_paid", ("统筹基金支付", "基金支付"), "money", "yes"),
         Column("personal_paid", ("个人支付",), "money", "yes"),

@@ -123,8 +123,12 @@ class KindIngest:
         self.clock = clock
         self._last_stamp: dt.datetime | None = None
         self.con = duckdb.connect()
-        self.con.register("registry_src", pa.table({"institution_code": pa.array(registry_codes, pa.string())}))
-        self.con.execute("CREATE TABLE registry AS SELECT DISTINCT institution_code FROM registry_src")
+        self.con.register(
+            "registry_src", pa.table({"institution_code": pa.array(registry_codes, pa.string())})
+        )
+        self.con.execute(
+            "CREATE TABLE registry AS SELECT DISTINCT institution_code FROM registry_src"
+        )
 
     def _now(self) -> dt.datetime:
         now = self.clock()
@@ -154,7 +158,13 @@ class KindIngest:
                 sha = sha256_of(data)
                 slot = (f.business_date, f.source_code, f.kind)
                 if current_sha.get(slot) == sha:
-                    dup = Delivery(f, sha, self._now(), status="skipped_duplicate", detail="identical to the current delivery")
+                    dup = Delivery(
+                        f,
+                        sha,
+                        self._now(),
+                        status="skipped_duplicate",
+                        detail="identical to the current delivery",
+                    )
                     audit_rows.append(dup.audit_row(self.landing))
                     log.info("%s: identical redelivery, skipped", f.relative_to(self.landing))
                     continue
@@ -166,7 +176,9 @@ class KindIngest:
             for d in new:
                 self._write(d)
                 audit_rows.append(d.audit_row(self.landing))
-            self.lake.commit_audit(self.kind.name, business_date, audit_rows, f"{self._now():%Y%m%dT%H%M%S%f}")
+            self.lake.commit_audit(
+                self.kind.name, business_date, audit_rows, f"{self._now():%Y%m%dT%H%M%S%f}"
+            )
             for row in audit_rows:
                 summary.add(row)
         return summary
@@ -179,22 +191,44 @@ class KindIngest:
         except UnreadableFileError as exc:
             d.status, d.detail = "quarantined", str(exc)
             d.quarantined = pa.Table.from_pylist(
-                [{"row_number": 0, "reason": "unreadable_file", "detail": str(exc), "record": None}],
+                [
+                    {
+                        "row_number": 0,
+                        "reason": "unreadable_file",
+                        "detail": str(exc),
+                        "record": None,
+                    }
+                ],
                 schema=QUARANTINE_SCHEMA,
             )
             log.warning("%s: unreadable_file: %s", name, exc)
             return d
-        d.encoding, d.dropped_columns, d.rows_read = parsed.encoding, parsed.dropped_columns, parsed.rows
+        d.encoding, d.dropped_columns, d.rows_read = (
+            parsed.encoding,
+            parsed.dropped_columns,
+            parsed.rows,
+        )
         if parsed.dropped_columns:
-            log.info("%s: dropped columns not in the contract: %s", name, ", ".join(parsed.dropped_columns))
+            log.info(
+                "%s: dropped columns not in the contract: %s",
+                name,
+                ", ".join(parsed.dropped_columns),
+            )
         reject = self._file_reason(f, parsed.table, sha)
         if reject:
             d.status, d.detail = "quarantined", reject[1]
-            d.quarantined = file_rejection(self.con, self.kind, parsed.table, reason=reject[0], detail=reject[1], key=self.key)
+            d.quarantined = file_rejection(
+                self.con, self.kind, parsed.table, reason=reject[0], detail=reject[1], key=self.key
+            )
             log.warning("%s: %s: %s", name, *reject)
             return d
         result = validate(
-            self.con, self.kind, parsed.table, business_date=f.business_date, source_code=f.source_code, key=self.key
+            self.con,
+            self.kind,
+            parsed.table,
+            business_date=f.business_date,
+            source_code=f.source_code,
+            key=self.key,
         )
         validate_loaded(self.kind, result.loaded, f.business_date)
         d.loaded, d.quarantined = result.loaded, result.quarantined
@@ -204,13 +238,22 @@ class KindIngest:
         missing = [c for c in self.kind.required_columns if c not in table.column_names]
         if missing:
             accepted = "; ".join(f"{c}: {' / '.join(self.kind.column(c).headers)}" for c in missing)
-            return "missing_required_column", f"required column(s) absent under every alias: {accepted}"
+            return (
+                "missing_required_column",
+                f"required column(s) absent under every alias: {accepted}",
+            )
         entry = manifest_entry(f)
         if entry is not None:
             if "rows" in entry and entry["rows"] != table.num_rows:
-                return "manifest_mismatch", f"_manifest.json says {entry['rows']} data rows, the file has {table.num_rows}"
+                return (
+                    "manifest_mismatch",
+                    f"_manifest.json says {entry['rows']} data rows, the file has {table.num_rows}",
+                )
             if entry.get("sha256") and str(entry["sha256"]).lower() != sha:
-                return "manifest_mismatch", f"_manifest.json sha256 {entry['sha256']} differs from the file's {sha}"
+                return (
+                    "manifest_mismatch",
+                    f"_manifest.json sha256 {entry['sha256']} differs from the file's {sha}",
+                )
         return None
 
     def _quarantine_orphan_reversals(self, business_date: dt.date, new: list[Delivery]) -> None:
@@ -224,7 +267,9 @@ class KindIngest:
         wanted = set()
         for d in loaded:
             t = d.loaded
-            wanted.update(t.filter(pc.equal(t["record_type"], "reverse"))["original_claim_id"].to_pylist())
+            wanted.update(
+                t.filter(pc.equal(t["record_type"], "reverse"))["original_claim_id"].to_pylist()
+            )
         wanted -= settled
         if wanted:
             earlier = [
@@ -235,7 +280,9 @@ class KindIngest:
             ]
             earlier = [p for p in earlier if p.exists()]
             if earlier:
-                self.con.register("wanted", pa.table({"claim_id": pa.array(sorted(wanted), pa.string())}))
+                self.con.register(
+                    "wanted", pa.table({"claim_id": pa.array(sorted(wanted), pa.string())})
+                )
                 found = self.con.sql(
                     f"SELECT DISTINCT claim_id FROM {read_parquet_sql(earlier)} "
                     "WHERE record_type = 'settle' AND claim_id IN (SELECT claim_id FROM wanted)"
@@ -259,16 +306,28 @@ class KindIngest:
             ).to_arrow_table()
             self.con.unregister("orphans")
             d.loaded = t.filter(pc.invert(orphan))
-            d.quarantined = pa.concat_tables([d.quarantined, moved.cast(QUARANTINE_SCHEMA)]).sort_by("row_number")
+            d.quarantined = pa.concat_tables(
+                [d.quarantined, moved.cast(QUARANTINE_SCHEMA)]
+            ).sort_by("row_number")
 
     def _write(self, d: Delivery) -> None:
         date, source, kind = d.slot
         if d.loaded is not None:
-            write_parquet_atomic(_with_delivery_columns(d.loaded, d), self.lake.raw_path(kind, date, source, d.delivery_id))
-        write_parquet_atomic(d.quarantined, self.lake.quarantine_path(kind, date, source, d.delivery_id))
+            write_parquet_atomic(
+                _with_delivery_columns(d.loaded, d),
+                self.lake.raw_path(kind, date, source, d.delivery_id),
+            )
+        write_parquet_atomic(
+            d.quarantined, self.lake.quarantine_path(kind, date, source, d.delivery_id)
+        )
 
 
 def ingest_kind(
-    landing: Path, lake: Lake, kind: str, key: PseudonymKey, registry_codes: list[str], clock=utc_now
+    landing: Path,
+    lake: Lake,
+    kind: str,
+    key: PseudonymKey,
+    registry_codes: list[str],
+    clock=utc_now,
 ) -> KindSummary:
     return KindIngest(landing, lake, KINDS[kind], key, registry_codes, clock).run()

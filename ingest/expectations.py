@@ -45,9 +45,21 @@ def _gx():
 def suite_expectations(kind: Kind) -> list:
     """The expectations every loaded row of `kind` must meet."""
     _, gxe = _gx()
+    from great_expectations.expectations.row_conditions import Column as GxColumn
+
     out = []
     columns = lake_columns(kind)
-    out.append(gxe.ExpectTableColumnsToMatchSet(column_set=[c for c in columns if c not in ("business_date", "source_code", "file_sha256", "file_name", "_loaded_at")], exact_match=True))
+    out.append(
+        gxe.ExpectTableColumnsToMatchSet(
+            column_set=[
+                c
+                for c in columns
+                if c
+                not in ("business_date", "source_code", "file_sha256", "file_name", "_loaded_at")
+            ],
+            exact_match=True,
+        )
+    )
     out.append(gxe.ExpectColumnValuesToMatchRegex(column="patient_key", regex="^[0-9a-f]{64}$"))
     out.append(gxe.ExpectColumnValuesToBeInSet(column="sex", value_set=sorted(set(SEX.values()))))
     for name in ("patient_key", "sex", "birth_date", "row_number"):
@@ -61,7 +73,7 @@ def suite_expectations(kind: Kind) -> list:
             when_col, value = c.required_when
             out.append(
                 gxe.ExpectColumnValuesToNotBeNull(
-                    column=c.name, row_condition=f'{when_col}=="{value}"', condition_parser="pandas"
+                    column=c.name, row_condition=GxColumn(when_col) == value
                 )
             )
         if c.type == "enum" and c.name != "sex":
@@ -72,7 +84,9 @@ def suite_expectations(kind: Kind) -> list:
             out.append(gxe.ExpectColumnValuesToBeBetween(column=c.name, min_value=0))
         if c.min_value is not None:
             out.append(
-                gxe.ExpectColumnValuesToBeBetween(column=c.name, min_value=c.min_value, max_value=c.max_value)
+                gxe.ExpectColumnValuesToBeBetween(
+                    column=c.name, min_value=c.min_value, max_value=c.max_value
+                )
             )
         if c.record_date:
             out.append(
@@ -88,7 +102,9 @@ def suite_expectations(kind: Kind) -> list:
         out.append(gxe.ExpectCompoundColumnsToBeUnique(column_list=list(kind.key)))
     if kind.name == "claims":
         out.append(
-            gxe.ExpectColumnPairValuesAToBeGreaterThanB(column_A="total_amount", column_B="fund_paid", or_equal=True)
+            gxe.ExpectColumnPairValuesAToBeGreaterThanB(
+                column_A="total_amount", column_B="fund_paid", or_equal=True
+            )
         )
     return out
 
@@ -100,7 +116,11 @@ def suite_json(kind: Kind) -> dict:
         config = e.configuration.to_json_dict()
         config.pop("id", None)
         expectations.append(config)
-    return {"name": f"contract_{kind.name}", "expectations": expectations, "meta": {"generated_from": "ingest/contract.py"}}
+    return {
+        "name": f"contract_{kind.name}",
+        "expectations": expectations,
+        "meta": {"generated_from": "ingest/contract.py"},
+    }
 
 
 def write_suites(directory: Path = SUITE_DIR) -> list[Path]:
@@ -108,7 +128,9 @@ def write_suites(directory: Path = SUITE_DIR) -> list[Path]:
     written = []
     for kind in KINDS.values():
         path = directory / f"{kind.name}.json"
-        path.write_text(json.dumps(suite_json(kind), indent=2, ensure_ascii=False, sort_keys=True) + "\n")
+        path.write_text(
+            json.dumps(suite_json(kind), indent=2, ensure_ascii=False, sort_keys=True) + "\n"
+        )
         written.append(path)
     return written
 
@@ -167,7 +189,9 @@ def validate_loaded(kind: Kind, loaded: pa.Table, business_date: dt.date) -> Non
             for r in result.results
             if not r.success
         ]
-        raise ContractViolationError(f"{kind.name}: loaded rows break the contract suite: {'; '.join(failed)}")
+        raise ContractViolationError(
+            f"{kind.name}: loaded rows break the contract suite: {'; '.join(failed)}"
+        )
 
 
 if __name__ == "__main__":

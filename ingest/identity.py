@@ -14,8 +14,4 @@ def check_char(first17: str) -> str:
 
 def is_valid_id(value: str) -> bool:
     """18 characters, 17 digits then a correct check character (birth date not judged here)."""
-    return (
-        len(value) == 18
-        and value[:17].isdigit()
-        and value[17].upper() == check_char(value[:17])
-    )
+    return len(value) == 18 and value[:17].isdigit() and value[17].upper() == check_char(value[:17])

@@ -72,13 +72,26 @@ class Lake:
 
     # -- paths -----------------------------------------------------------------------------
     def _slot_dir(self, zone: str, kind: str, business_date: dt.date, source_code: str) -> Path:
-        return self.root / zone / kind / f"business_date={business_date}" / f"source_code={source_code}"
+        return (
+            self.root
+            / zone
+            / kind
+            / f"business_date={business_date}"
+            / f"source_code={source_code}"
+        )
 
-    def raw_path(self, kind: str, business_date: dt.date, source_code: str, delivery_id: str) -> Path:
+    def raw_path(
+        self, kind: str, business_date: dt.date, source_code: str, delivery_id: str
+    ) -> Path:
         return self._slot_dir("raw", kind, business_date, source_code) / f"{delivery_id}.parquet"
 
-    def quarantine_path(self, kind: str, business_date: dt.date, source_code: str, delivery_id: str) -> Path:
-        return self._slot_dir("quarantine", kind, business_date, source_code) / f"{delivery_id}.parquet"
+    def quarantine_path(
+        self, kind: str, business_date: dt.date, source_code: str, delivery_id: str
+    ) -> Path:
+        return (
+            self._slot_dir("quarantine", kind, business_date, source_code)
+            / f"{delivery_id}.parquet"
+        )
 
     def reference_path(self, name: str) -> Path:
         return self.root / "reference" / f"{name}.parquet"
@@ -89,12 +102,16 @@ class Lake:
         if not rows:
             return
         table = pa.Table.from_pylist(rows, schema=AUDIT_SCHEMA)
-        path = self.root / "audit" / "ingest_files" / f"kind={kind}" / f"business_date={business_date}"
+        path = (
+            self.root / "audit" / "ingest_files" / f"kind={kind}" / f"business_date={business_date}"
+        )
         write_parquet_atomic(table, path / f"{stamp}.parquet")
 
     def audit_events(self, con: duckdb.DuckDBPyConnection) -> duckdb.DuckDBPyRelation:
         """Every delivery event ever committed (empty, typed, before the first night)."""
-        files = sorted((self.root / "audit" / "ingest_files").glob("kind=*/business_date=*/*.parquet"))
+        files = sorted(
+            (self.root / "audit" / "ingest_files").glob("kind=*/business_date=*/*.parquet")
+        )
         if not files:
             return con.from_arrow(AUDIT_SCHEMA.empty_table())
         return con.sql(
@@ -116,7 +133,9 @@ class Lake:
             FROM audit_events a LEFT JOIN current_delivery c USING (delivery_id)
         """
 
-    def current_deliveries(self, con: duckdb.DuckDBPyConnection, kind: str | None = None) -> list[dict]:
+    def current_deliveries(
+        self, con: duckdb.DuckDBPyConnection, kind: str | None = None
+    ) -> list[dict]:
         rel = self.audit_events(con)
         con.register("audit_events", rel)
         try:

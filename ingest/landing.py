@@ -45,11 +45,15 @@ def discover(landing: Path) -> list[LandingFile]:
     silently ignored: the consortium office must hear about files that will not be read.
     """
     found: list[LandingFile] = []
-    for date_dir in sorted(p for p in Path(landing).iterdir() if p.is_dir() and p.name != "reference"):
+    for date_dir in sorted(
+        p for p in Path(landing).iterdir() if p.is_dir() and p.name != "reference"
+    ):
         try:
             business_date = dt.date.fromisoformat(date_dir.name)
         except ValueError:
-            log.warning("landing: folder %s is not a YYYY-MM-DD business date; not read", date_dir.name)
+            log.warning(
+                "landing: folder %s is not a YYYY-MM-DD business date; not read", date_dir.name
+            )
             continue
         for source_dir in sorted(p for p in date_dir.iterdir() if p.is_dir()):
             for path in sorted(source_dir.iterdir()):
@@ -57,13 +61,19 @@ def discover(landing: Path) -> list[LandingFile]:
                 if path.name == MANIFEST:
                     continue
                 if stem not in KINDS or suffix not in SUFFIXES or not path.is_file():
-                    log.warning("landing: %s is not an extract file of the contract; not read", path)
+                    log.warning(
+                        "landing: %s is not an extract file of the contract; not read", path
+                    )
                     continue
                 stat = path.stat()
                 found.append(
-                    LandingFile(path, business_date, source_dir.name, stem, stat.st_size, stat.st_mtime_ns)
+                    LandingFile(
+                        path, business_date, source_dir.name, stem, stat.st_size, stat.st_mtime_ns
+                    )
                 )
-    return sorted(found, key=lambda f: (f.business_date, f.kind, f.source_code, f.mtime_ns, f.file_name))
+    return sorted(
+        found, key=lambda f: (f.business_date, f.kind, f.source_code, f.mtime_ns, f.file_name)
+    )
 
 
 def manifest_entry(landing_file: LandingFile) -> dict | None:
@@ -72,8 +82,12 @@ def manifest_entry(landing_file: LandingFile) -> dict | None:
     if not path.exists():
         return None
     try:
-        entry = json.loads(path.read_text(encoding="utf-8-sig"))["files"].get(landing_file.file_name)
+        entry = json.loads(path.read_text(encoding="utf-8-sig"))["files"].get(
+            landing_file.file_name
+        )
     except (ValueError, KeyError, AttributeError, TypeError) as exc:
-        log.warning("landing: %s cannot be read (%s); its files are not checked against it", path, exc)
+        log.warning(
+            "landing: %s cannot be read (%s); its files are not checked against it", path, exc
+        )
         return None
     return entry if isinstance(entry, dict) else None

@@ -21,7 +21,14 @@ from ingest.deliveries import KindSummary, ingest_kind
 from ingest.lake import Lake
 from ingest.pseudonym import PseudonymKey
 from ingest.transform import DBT_PROJECT_DIR, run_dbt
-from ingest.warehouse import AuditFailedError, audit, load_raw_schema, publish, start_working_copy, working_path
+from ingest.warehouse import (
+    AuditFailedError,
+    audit,
+    load_raw_schema,
+    publish,
+    start_working_copy,
+    working_path,
+)
 
 log = logging.getLogger(__name__)
 
@@ -33,7 +40,9 @@ class NightConfig:
     lake_dir: Path
 
     @classmethod
-    def build(cls, landing: str | Path, warehouse: str | Path, lake_dir: str | Path | None = None) -> NightConfig:
+    def build(
+        cls, landing: str | Path, warehouse: str | Path, lake_dir: str | Path | None = None
+    ) -> NightConfig:
         warehouse = Path(warehouse).absolute()
         lake = Path(lake_dir).absolute() if lake_dir else default_lake_dir(warehouse)
         return cls(Path(landing).absolute(), warehouse, lake)
@@ -43,7 +52,11 @@ class NightConfig:
         missing = [v for v in ("KPI_LANDING_DIR", "KPI_WAREHOUSE") if not os.environ.get(v)]
         if missing:
             raise RuntimeError(f"set {' and '.join(missing)} (or pass --landing/--warehouse)")
-        return cls.build(os.environ["KPI_LANDING_DIR"], os.environ["KPI_WAREHOUSE"], os.environ.get("KPI_LAKE_DIR"))
+        return cls.build(
+            os.environ["KPI_LANDING_DIR"],
+            os.environ["KPI_WAREHOUSE"],
+            os.environ.get("KPI_LAKE_DIR"),
+        )
 
     @property
     def lake(self) -> Lake:
@@ -61,15 +74,24 @@ def land_reference(cfg: NightConfig) -> list[str]:
     return sorted(set(tables["institutions"]["institution_code"].to_pylist()))
 
 
-def ingest(cfg: NightConfig, kind: str, key: PseudonymKey, registry_codes: list[str] | None = None) -> KindSummary:
+def ingest(
+    cfg: NightConfig, kind: str, key: PseudonymKey, registry_codes: list[str] | None = None
+) -> KindSummary:
     if registry_codes is None:
         con = duckdb.connect()
         path = cfg.lake.reference_path("institutions")
-        registry_codes = [r[0] for r in con.sql(f"SELECT DISTINCT institution_code FROM '{path}'").fetchall()]
+        registry_codes = [
+            r[0] for r in con.sql(f"SELECT DISTINCT institution_code FROM '{path}'").fetchall()
+        ]
     summary = ingest_kind(cfg.landing, cfg.lake, kind, key, registry_codes)
     log.info(
         "%s: %d deliveries, %d identical redeliveries, rows read %d = loaded %d + quarantined %d",
-        kind, summary.deliveries, summary.duplicates, summary.rows_read, summary.rows_loaded, summary.rows_quarantined,
+        kind,
+        summary.deliveries,
+        summary.duplicates,
+        summary.rows_read,
+        summary.rows_loaded,
+        summary.rows_quarantined,
     )
     return summary
 
@@ -92,7 +114,9 @@ def audit_build(cfg: NightConfig) -> None:
         failures = audit(con)
         con.execute("CHECKPOINT")
     if failures:
-        raise AuditFailedError("the built warehouse failed its audit, nothing published: " + "; ".join(failures))
+        raise AuditFailedError(
+            "the built warehouse failed its audit, nothing published: " + "; ".join(failures)
+        )
 
 
 def publish_build(cfg: NightConfig) -> Path:
@@ -118,7 +142,12 @@ def record_run(cfg: NightConfig, status: str, message: str) -> None:
     from ingest.lake import write_parquet_atomic
 
     now = utc_now()
-    row = {"finished_at": now, "status": status, "message": message[:2000], "warehouse": str(cfg.warehouse)}
+    row = {
+        "finished_at": now,
+        "status": status,
+        "message": message[:2000],
+        "warehouse": str(cfg.warehouse),
+    }
     table = pa.Table.from_pylist([row])
     write_parquet_atomic(table, cfg.lake_dir / "audit" / "runs" / f"{now:%Y%m%dT%H%M%S%f}.parquet")
 
@@ -129,6 +158,8 @@ def recent_runs(lake_dir: Path, limit: int = 10) -> str:
         return ""
     con = duckdb.connect()
     rel = con.sql(
-        "SELECT finished_at, status, message FROM read_parquet([" + ", ".join(f"'{f}'" for f in files) + "]) ORDER BY finished_at DESC"
+        "SELECT finished_at, status, message FROM read_parquet(["
+        + ", ".join(f"'{f}'" for f in files)
+        + "]) ORDER BY finished_at DESC"
     )
     return str(rel)

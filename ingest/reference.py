@@ -11,7 +11,14 @@ from pathlib import Path
 import duckdb
 import pyarrow as pa
 
-from ingest.contract import CONSORTIUM_KINDS, DATE_FORMATS, REFERENCE_FILES, ROLES, SERVICE_ITEMS, TIERS
+from ingest.contract import (
+    CONSORTIUM_KINDS,
+    DATE_FORMATS,
+    REFERENCE_FILES,
+    ROLES,
+    SERVICE_ITEMS,
+    TIERS,
+)
 from ingest.lake import Lake, write_parquet_atomic
 from ingest.reading import UnreadableFileError, read_csv_text
 
@@ -35,19 +42,37 @@ _TYPING: dict[str, tuple[str, list[tuple[str, str]]]] = {
         f"try_strptime(valid_to, {_FORMATS})::DATE AS valid_to",
         [
             ("institution_code IS NULL", "empty institution_code"),
-            (f"tier NOT IN {_in(TIERS)} OR tier IS NULL", f"tier must be one of {', '.join(TIERS)}"),
-            (f"role NOT IN {_in(ROLES)} OR role IS NULL", f"role must be one of {', '.join(ROLES)}"),
-            ("NOT regexp_full_match(coalesce(region_code, ''), '[0-9]{6}')", "region_code must be 6 digits"),
+            (
+                f"tier NOT IN {_in(TIERS)} OR tier IS NULL",
+                f"tier must be one of {', '.join(TIERS)}",
+            ),
+            (
+                f"role NOT IN {_in(ROLES)} OR role IS NULL",
+                f"role must be one of {', '.join(ROLES)}",
+            ),
+            (
+                "NOT regexp_full_match(coalesce(region_code, ''), '[0-9]{6}')",
+                "region_code must be 6 digits",
+            ),
             (f"try_strptime(valid_from, {_FORMATS}) IS NULL", "valid_from must be a date"),
-            (f"valid_to IS NOT NULL AND try_strptime(valid_to, {_FORMATS}) IS NULL", "valid_to must be a date or empty"),
+            (
+                f"valid_to IS NOT NULL AND try_strptime(valid_to, {_FORMATS}) IS NULL",
+                "valid_to must be a date or empty",
+            ),
         ],
     ),
     "consortia": (
         "consortium_id, name, kind, region_code, lead_institution_code",
         [
             ("consortium_id IS NULL", "empty consortium_id"),
-            (f"kind NOT IN {_in(CONSORTIUM_KINDS)} OR kind IS NULL", f"kind must be one of {', '.join(CONSORTIUM_KINDS)}"),
-            ("NOT regexp_full_match(coalesce(region_code, ''), '[0-9]{6}')", "region_code must be 6 digits"),
+            (
+                f"kind NOT IN {_in(CONSORTIUM_KINDS)} OR kind IS NULL",
+                f"kind must be one of {', '.join(CONSORTIUM_KINDS)}",
+            ),
+            (
+                "NOT regexp_full_match(coalesce(region_code, ''), '[0-9]{6}')",
+                "region_code must be 6 digits",
+            ),
         ],
     ),
     "public_health_targets": (
@@ -61,7 +86,10 @@ _TYPING: dict[str, tuple[str, list[tuple[str, str]]]] = {
                 f"service_item NOT IN {_in([*SERVICE_ITEMS, *SERVICE_ITEMS.values()])}",
                 "service_item must be a service item of the catalogue",
             ),
-            ("try_cast(target_count AS INTEGER) IS NULL OR try_cast(target_count AS INTEGER) < 0", "target_count must be a whole number >= 0"),
+            (
+                "try_cast(target_count AS INTEGER) IS NULL OR try_cast(target_count AS INTEGER) < 0",
+                "target_count must be a whole number >= 0",
+            ),
         ],
     ),
     "kpi_targets": (
@@ -83,13 +111,17 @@ def _read(con: duckdb.DuckDBPyConnection, path: Path, name: str) -> pa.Table:
     headers = [h.strip().lstrip("\ufeff") for h in raw.column_names]
     missing = [c for c in columns if c not in headers]
     if missing:
-        raise ReferenceError(f"{path}: missing column(s) {', '.join(missing)}; expected {', '.join(columns)}")
+        raise ReferenceError(
+            f"{path}: missing column(s) {', '.join(missing)}; expected {', '.join(columns)}"
+        )
     raw = raw.rename_columns(headers).select(list(columns))
     con.register("reference_src", raw)
     trimmed = ", ".join(f"nullif(trim({c}), '') AS {c}" for c in columns)
     select, rules = _TYPING[name]
     for condition, problem in rules:
-        bad = con.execute(f"SELECT count(*) FROM (SELECT {trimmed} FROM reference_src) WHERE {condition}").fetchall()[0][0]
+        bad = con.execute(
+            f"SELECT count(*) FROM (SELECT {trimmed} FROM reference_src) WHERE {condition}"
+        ).fetchall()[0][0]
         if bad:
             raise ReferenceError(f"{path}: {bad} row(s) wrong: {problem}")
     typed = con.sql(f"SELECT {select} FROM (SELECT {trimmed} FROM reference_src)").to_arrow_table()
@@ -112,7 +144,9 @@ def land_reference(landing: Path, lake: Lake) -> dict[str, pa.Table]:
         if path.exists():
             tables[name] = _read(con, path, name)
         elif name in REQUIRED:
-            raise ReferenceError(f"{path} is missing: the registry is required to validate extracts")
+            raise ReferenceError(
+                f"{path} is missing: the registry is required to validate extracts"
+            )
         else:
             tables[name] = _empty(con, name)
         write_parquet_atomic(tables[name], lake.reference_path(name))

@@ -29,10 +29,14 @@ def run_dbt(args: list[str], database: Path, warehouse: Path) -> list[dict]:
     os.environ["KPI_DBT_DATABASE"] = str(database.absolute())
     command = [
         *args,
-        "--project-dir", str(DBT_PROJECT_DIR),  # absolute: partial parse stores paths
-        "--profiles-dir", str(DBT_PROJECT_DIR),
-        "--target-path", str(paths["target"]),
-        "--log-path", str(paths["logs"]),
+        "--project-dir",
+        str(DBT_PROJECT_DIR),  # absolute: partial parse stores paths
+        "--profiles-dir",
+        str(DBT_PROJECT_DIR),
+        "--target-path",
+        str(paths["target"]),
+        "--log-path",
+        str(paths["logs"]),
     ]
     log.info("dbt %s", " ".join(args))
     result = dbtRunner().invoke(command)

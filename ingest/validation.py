@@ -50,7 +50,9 @@ def _enum_case(column: str, lookup: dict[str, str]) -> str:
 # The patient ID, upper-cased so that a lower-case check character 'x' names the same person.
 PID = "upper(patient_id)"
 _ID_SHAPE = f"regexp_full_match({PID}, '[0-9]{{17}}[0-9X]')"
-_ID_SUM = " + ".join(f"try_cast(substr({PID}, {i + 1}, 1) AS INTEGER) * {w}" for i, w in enumerate(WEIGHTS))
+_ID_SUM = " + ".join(
+    f"try_cast(substr({PID}, {i + 1}, 1) AS INTEGER) * {w}" for i, w in enumerate(WEIGHTS)
+)
 _ID_BIRTH = f"try_strptime(substr({PID}, 7, 8), '%Y%m%d')::DATE"
 ID_VALID = (
     f"({_ID_SHAPE} AND substr('{CHECK_CHARS}', (({_ID_SUM}) % 11) + 1, 1) = substr({PID}, 18, 1)"
@@ -97,7 +99,9 @@ def checks(kind: Kind) -> list[Check]:
         )
     for c in kind.columns:
         if c.required == "yes":
-            found.append(Check(f"{c.name} IS NULL", "missing_required_value", f"'{c.name} is empty'"))
+            found.append(
+                Check(f"{c.name} IS NULL", "missing_required_value", f"'{c.name} is empty'")
+            )
         elif c.required_when:
             when_col, when_value = c.required_when
             when_typed = _typed(kind.column(when_col))
@@ -112,8 +116,8 @@ def checks(kind: Kind) -> list[Check]:
         Check(
             f"NOT coalesce({ID_VALID}, false)",
             "invalid_patient_id",
-            f"'patient_id is not a valid resident ID (' || length(patient_id) || ' chars; "
-            f"needs 18, a correct GB 11643 check digit and a possible birth date)'",
+            "'patient_id is not a valid resident ID (' || length(patient_id) || ' chars; "
+            "needs 18, a correct GB 11643 check digit and a possible birth date)'",
         )
     )
     for c in kind.columns:
@@ -156,12 +160,18 @@ def checks(kind: Kind) -> list[Check]:
                 f"{parsed} IS NULL OR {parsed} > $business_date "
                 f"OR {parsed} < $business_date - INTERVAL {MAX_RECORD_AGE_DAYS} DAY"
             )
-            why = f"unparseable, after the business date or over {MAX_RECORD_AGE_DAYS} days before it"
+            why = (
+                f"unparseable, after the business date or over {MAX_RECORD_AGE_DAYS} days before it"
+            )
         else:
             bad = f"{parsed} IS NULL OR {parsed} > $business_date"
             why = "unparseable or after the business date"
         found.append(
-            Check(f"{c.name} IS NOT NULL AND ({bad})", "invalid_date", f"'{c.name} ' || {c.name} || ' is {why}'")
+            Check(
+                f"{c.name} IS NOT NULL AND ({bad})",
+                "invalid_date",
+                f"'{c.name} ' || {c.name} || ' is {why}'",
+            )
         )
     for c in kind.columns:
         if c.type == "money":
@@ -173,7 +183,10 @@ def checks(kind: Kind) -> list[Check]:
                 )
             )
     if kind.name == "claims":
-        total, fund, personal = (f"try_cast({n} AS DECIMAL(18,2))" for n in ("total_amount", "fund_paid", "personal_paid"))
+        total, fund, personal = (
+            f"try_cast({n} AS DECIMAL(18,2))"
+            for n in ("total_amount", "fund_paid", "personal_paid")
+        )
         found.append(
             Check(
                 f"{fund} > {total} OR abs({fund} + {personal} - {total}) > 0.01",
@@ -203,7 +216,11 @@ def checks(kind: Kind) -> list[Check]:
 def _trimmed(kind: Kind, present: set[str]) -> str:
     parts = ["row_number"]
     for c in kind.columns:
-        parts.append(f"nullif(trim({c.name}), '') AS {c.name}" if c.name in present else f"NULL::VARCHAR AS {c.name}")
+        parts.append(
+            f"nullif(trim({c.name}), '') AS {c.name}"
+            if c.name in present
+            else f"NULL::VARCHAR AS {c.name}"
+        )
     return ", ".join(parts)
 
 
@@ -218,7 +235,9 @@ def record_json(kind: Kind, present: set[str]) -> str:
     return f"json_object({', '.join(pairs)})::VARCHAR" if pairs else "'{}'"
 
 
-def _run(con: duckdb.DuckDBPyConnection, sql: str, params: dict[str, object]) -> duckdb.DuckDBPyRelation:
+def _run(
+    con: duckdb.DuckDBPyConnection, sql: str, params: dict[str, object]
+) -> duckdb.DuckDBPyRelation:
     """Run with the named parameters the statement uses (DuckDB rejects unused ones)."""
     return con.sql(sql, params={k: v for k, v in params.items() if f"${k}" in sql})
 
@@ -292,7 +311,9 @@ def _loaded_select(kind: Kind) -> str:
                 f"coalesce({sex_lookup}, CASE WHEN try_cast(substr({PID}, 17, 1) AS INTEGER) % 2 = 1 "
                 f"THEN '1' ELSE '2' END) AS sex"
             )
-            birth = _date("birth_date") if "birth_date" in {x.name for x in kind.columns} else "NULL"
+            birth = (
+                _date("birth_date") if "birth_date" in {x.name for x in kind.columns} else "NULL"
+            )
             exprs["birth_date"] = f"coalesce({birth}, {_ID_BIRTH}) AS birth_date"
         elif c.name not in exprs:
             exprs[c.name] = f"{_typed(c)}::{lake[c.name]} AS {c.name}"
@@ -300,7 +321,13 @@ def _loaded_select(kind: Kind) -> str:
 
 
 def file_rejection(
-    con: duckdb.DuckDBPyConnection, kind: Kind, table: pa.Table, *, reason: str, detail: str, key: PseudonymKey
+    con: duckdb.DuckDBPyConnection,
+    kind: Kind,
+    table: pa.Table,
+    *,
+    reason: str,
+    detail: str,
+    key: PseudonymKey,
 ) -> pa.Table:
     """Every data row of a file rejected whole, under the file's reason."""
     present = set(table.column_names) & {c.name for c in kind.columns}

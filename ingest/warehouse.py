@@ -20,7 +20,7 @@ import pyarrow as pa
 
 from ingest.contract import KINDS, REFERENCE_FILES, lake_columns
 from ingest.identity import is_valid_id
-from ingest.lake import Lake, sql_list, read_parquet_sql
+from ingest.lake import Lake, read_parquet_sql, sql_list
 
 log = logging.getLogger(__name__)
 
@@ -56,12 +56,16 @@ def load_raw_schema(con: duckdb.DuckDBPyConnection, lake: Lake) -> None:
             p
             for d in current
             if d["kind"] == name
-            and (p := lake.raw_path(name, d["business_date"], d["source_code"], d["delivery_id"])).exists()
+            and (
+                p := lake.raw_path(name, d["business_date"], d["source_code"], d["delivery_id"])
+            ).exists()
         ]
         columns = lake_columns(kind)
         if files:
             select = ", ".join(f'"{c}"::{t} AS "{c}"' for c, t in columns.items())
-            con.execute(f"CREATE OR REPLACE TABLE raw.{name} AS SELECT {select} FROM {read_parquet_sql(files)}")
+            con.execute(
+                f"CREATE OR REPLACE TABLE raw.{name} AS SELECT {select} FROM {read_parquet_sql(files)}"
+            )
         else:
             typed = ", ".join(f'"{c}" {t}' for c, t in columns.items())
             con.execute(f"CREATE OR REPLACE TABLE raw.{name} ({typed})")
@@ -80,7 +84,9 @@ def load_raw_schema(con: duckdb.DuckDBPyConnection, lake: Lake) -> None:
     con.unregister("audit_events")
     # Quarantine of the current deliveries only: a replaced delivery's rejects leave with it.
     quarantine = {
-        str(lake.quarantine_path(d["kind"], d["business_date"], d["source_code"], d["delivery_id"])): d
+        str(
+            lake.quarantine_path(d["kind"], d["business_date"], d["source_code"], d["delivery_id"])
+        ): d
         for d in current
     }
     quarantine = {p: d for p, d in quarantine.items() if Path(p).exists()}
@@ -88,11 +94,20 @@ def load_raw_schema(con: duckdb.DuckDBPyConnection, lake: Lake) -> None:
         "quarantine_files",
         pa.Table.from_pylist(
             [
-                {"path": p, **{k: str(d[k]) for k in ("business_date", "source_code", "kind", "file_name", "sha256")}}
+                {
+                    "path": p,
+                    **{
+                        k: str(d[k])
+                        for k in ("business_date", "source_code", "kind", "file_name", "sha256")
+                    },
+                }
                 for p, d in quarantine.items()
             ],
             schema=pa.schema(
-                [(n, pa.string()) for n in ("path", "business_date", "source_code", "kind", "file_name", "sha256")]
+                [
+                    (n, pa.string())
+                    for n in ("path", "business_date", "source_code", "kind", "file_name", "sha256")
+                ]
             ),
         ),
     )
@@ -118,7 +133,9 @@ def audit(con: duckdb.DuckDBPyConnection) -> list[str]:
         "SELECT count(*) FROM raw.ingest_files WHERE rows_read <> rows_loaded + rows_quarantined"
     ).fetchall()[0][0]
     if bad:
-        failures.append(f"{bad} ingest_files row(s) where rows_read <> rows_loaded + rows_quarantined")
+        failures.append(
+            f"{bad} ingest_files row(s) where rows_read <> rows_loaded + rows_quarantined"
+        )
     for name in KINDS:
         mismatch = con.execute(
             f"""SELECT count(*) FROM raw.ingest_files f
@@ -132,7 +149,9 @@ def audit(con: duckdb.DuckDBPyConnection) -> list[str]:
               AND (coalesce(r.n, 0) <> f.rows_loaded OR coalesce(q.n, 0) <> f.rows_quarantined)"""
         ).fetchall()[0][0]
         if mismatch:
-            failures.append(f"{mismatch} current {name} deliveries whose lake rows differ from their audit counts")
+            failures.append(
+                f"{mismatch} current {name} deliveries whose lake rows differ from their audit counts"
+            )
     leaks = find_clear_ids(con)
     if leaks:
         failures.append("clear resident IDs found in " + ", ".join(sorted(leaks)))

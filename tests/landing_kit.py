@@ -24,12 +24,29 @@ INSTITUTIONS = [
     ("H44162300001", "连平县人民医院", "county_hospital", "441623", "LP", "lead", "2020-01-01", ""),
     ("H44162300011", "忠信镇卫生院", "township_center", "441623", "LP", "member", "2020-01-01", ""),
     ("H44162300021", "村卫生室", "village_clinic", "441623", "LP", "member", "2026-03-05", ""),
-    ("H44010000001", "省人民医院", "provincial_hospital", "440100", "", "external", "2020-01-01", ""),
+    (
+        "H44010000001",
+        "省人民医院",
+        "provincial_hospital",
+        "440100",
+        "",
+        "external",
+        "2020-01-01",
+        "",
+    ),
 ]
 CONSORTIA = [("LP", "连平县医共体", "county_community", "441623", "H44162300001")]
 
 
-def write_csv(path: Path, header: list[str], rows: list[list[str]], *, encoding="utf-8", newline="\n", bom=False) -> Path:
+def write_csv(
+    path: Path,
+    header: list[str],
+    rows: list[list[str]],
+    *,
+    encoding="utf-8",
+    newline="\n",
+    bom=False,
+) -> Path:
     buffer = io.StringIO()
     writer = csv.writer(buffer, lineterminator=newline)
     writer.writerow(header)
@@ -58,7 +75,16 @@ def write_xlsx(path: Path, header: list[str], rows: list[list[object]]) -> Path:
 def write_reference(landing: Path, institutions=INSTITUTIONS, consortia=CONSORTIA) -> None:
     write_csv(
         landing / "reference" / "institutions.csv",
-        ["institution_code", "name", "tier", "region_code", "consortium_id", "role", "valid_from", "valid_to"],
+        [
+            "institution_code",
+            "name",
+            "tier",
+            "region_code",
+            "consortium_id",
+            "role",
+            "valid_from",
+            "valid_to",
+        ],
         [list(r) for r in institutions],
     )
     write_csv(
@@ -68,7 +94,9 @@ def write_reference(landing: Path, institutions=INSTITUTIONS, consortia=CONSORTI
     )
 
 
-def write_manifest(folder: Path, files: dict[str, int | None], *, sha: dict[str, str] | None = None) -> None:
+def write_manifest(
+    folder: Path, files: dict[str, int | None], *, sha: dict[str, str] | None = None
+) -> None:
     entries = {}
     for name, rows in files.items():
         entry: dict = {"rows": rows} if rows is not None else {}
@@ -78,10 +106,25 @@ def write_manifest(folder: Path, files: dict[str, int | None], *, sha: dict[str,
 
 
 VISIT_HEADER = [
-    "visit_id", "institution_code", "patient_id", "residence_region_code", "visit_type",
-    "visit_date", "discharge_date", "total_cost",
+    "visit_id",
+    "institution_code",
+    "patient_id",
+    "residence_region_code",
+    "visit_type",
+    "visit_date",
+    "discharge_date",
+    "total_cost",
 ]
 
 
-def visit(visit_id: str, institution="H44162300011", pid=None, vtype="outpatient", date=BUSINESS_DATE, discharge="", cost="12.50", region="441623") -> list[str]:
+def visit(
+    visit_id: str,
+    institution="H44162300011",
+    pid=None,
+    vtype="outpatient",
+    date=BUSINESS_DATE,
+    discharge="",
+    cost="12.50",
+    region="441623",
+) -> list[str]:
     return [visit_id, institution, pid or resident_id(), region, vtype, date, discharge, cost]

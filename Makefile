@@ -1,0 +1,40 @@
+# Two commands: `make demo` and `make test`. Both build .venv from uv.lock first (idempotent:
+# a no-op when pyproject.toml and uv.lock are unchanged).
+SHELL := /bin/bash
+PYTHON ?= python3
+UV_VERSION := 0.13.9
+UV := $(shell command -v uv 2>/dev/null || echo .tools/bin/uv)
+VENV := .venv
+export UV_PYTHON := 3.11
+
+.PHONY: demo test lint format suites dashboard clean
+
+$(UV):
+	$(PYTHON) -m venv .tools
+	.tools/bin/pip install --quiet "uv==$(UV_VERSION)"
+
+$(VENV)/.synced: pyproject.toml uv.lock | $(UV)
+	$(UV) sync --frozen --all-groups
+	touch $@
+
+demo: $(VENV)/.synced
+	$(VENV)/bin/kpi demo
+
+test: $(VENV)/.synced
+	$(VENV)/bin/ruff check ingest dags tests bench
+	$(VENV)/bin/ruff format --check ingest dags tests bench
+	$(VENV)/bin/python -m pytest -q -ra
+
+lint: $(VENV)/.synced
+	$(VENV)/bin/ruff check ingest dags tests bench
+
+format: $(VENV)/.synced
+	$(VENV)/bin/ruff format ingest dags tests bench
+	$(VENV)/bin/ruff check --fix ingest dags tests bench
+
+# Regenerate expectations/*.json from ingest/contract.py (a test fails when they drift).
+suites: $(VENV)/.synced
+	$(VENV)/bin/python -m ingest.expectations
+
+clean:
+	rm -rf $(VENV) .tools demo
