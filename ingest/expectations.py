@@ -25,7 +25,10 @@ from ingest.contract import KINDS, MAX_RECORD_AGE_DAYS, REGION_CODE, SEX, Kind, 
 
 SUITE_DIR = Path(__file__).resolve().parent.parent / "expectations"
 # Dates judged against the business date are bound at validation time.
-PARAMETERS = ("min_record_date", "max_record_date")
+# Dates reach GX as day numbers (days since 1970-01-01): its pandas engine compares datetimes
+# row by row in Python but numbers vectorised, 3x faster over the whole suite.
+PARAMETERS = ("min_record_day", "max_record_day")
+EPOCH = dt.date(1970, 1, 1)
 
 
 class ContractViolationError(RuntimeError):
@@ -92,8 +95,8 @@ def suite_expectations(kind: Kind) -> list:
             out.append(
                 gxe.ExpectColumnValuesToBeBetween(
                     column=c.name,
-                    min_value={"$PARAMETER": "min_record_date"},
-                    max_value={"$PARAMETER": "max_record_date"},
+                    min_value={"$PARAMETER": "min_record_day"},
+                    max_value={"$PARAMETER": "max_record_day"},
                 )
             )
     if len(kind.key) == 1:
@@ -154,13 +157,14 @@ def _context_and_suites():
 def _frame(kind: Kind, loaded: pa.Table) -> pd.DataFrame:
     """GX's pandas engine is 50x slower on pandas 3's Arrow-backed `str` dtype than on object
     columns (measured: 17.8 s vs 0.36 s for one expectation on 200k rows), so hand it objects,
-    floats for money and datetime64 for dates."""
+    floats for money and day numbers for dates."""
     frame = loaded.to_pandas()
     for column, dtype in lake_columns(kind).items():
         if column not in frame:
             continue
         if dtype == "DATE":
-            frame[column] = pd.to_datetime(frame[column])
+            days = pd.to_datetime(frame[column]) - pd.Timestamp(EPOCH)
+            frame[column] = days.dt.days.astype("float64")
         elif dtype.startswith("DECIMAL"):
             frame[column] = frame[column].astype("float64")
         elif dtype == "VARCHAR":
@@ -178,8 +182,8 @@ def validate_loaded(kind: Kind, loaded: pa.Table, business_date: dt.date) -> Non
         suites[kind.name],
         result_format="BASIC",
         expectation_parameters={
-            "min_record_date": pd.Timestamp(business_date - dt.timedelta(days=MAX_RECORD_AGE_DAYS)),
-            "max_record_date": pd.Timestamp(business_date),
+            "min_record_day": (business_date - EPOCH).days - MAX_RECORD_AGE_DAYS,
+            "max_record_day": (business_date - EPOCH).days,
         },
     )
     if not result.success:

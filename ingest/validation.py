@@ -21,7 +21,6 @@ from ingest.contract import (
     NATIONAL_INSTITUTION_CODE,
     REASON_CODES,
     REGION_CODE,
-    SEX,
     Column,
     Kind,
     lake_columns,
@@ -85,6 +84,30 @@ def _typed(column: Column) -> str:
             return name
 
 
+PARSED_TYPES = frozenset({"date", "money", "enum"})
+
+
+def _value(column: Column) -> str:
+    """The column's parsed value, computed once per row in the `parsed` stage of `validate`."""
+    return f"{column.name}__v" if column.type in PARSED_TYPES else column.name
+
+
+def _parsed(kind: Kind) -> tuple[str, str]:
+    """(select list, joins) adding parsed values, ID validity and registry look-ups."""
+    parts = ["t.*", f"coalesce({ID_VALID}, false) AS _id_valid"]
+    joins = []
+    for c in kind.columns:
+        if c.type in PARSED_TYPES:
+            parts.append(f"{_typed(c)} AS {_value(c)}")
+        if c.institution:
+            # A join, not `IN (subquery)` inside CASE: evaluated once, 3x faster on 1M rows.
+            joins.append(
+                f"LEFT JOIN registry reg_{c.name} ON reg_{c.name}.institution_code = t.{c.name}"
+            )
+            parts.append(f"reg_{c.name}.institution_code IS NOT NULL AS {c.name}__known")
+    return ", ".join(parts), " ".join(joins)
+
+
 def checks(kind: Kind) -> list[Check]:
     """Every row check of a kind, in reason-code precedence order."""
     found: list[Check] = []
@@ -104,7 +127,7 @@ def checks(kind: Kind) -> list[Check]:
             )
         elif c.required_when:
             when_col, when_value = c.required_when
-            when_typed = _typed(kind.column(when_col))
+            when_typed = _value(kind.column(when_col))
             found.append(
                 Check(
                     f"{c.name} IS NULL AND {when_typed} = {_q(when_value)}",
@@ -114,7 +137,7 @@ def checks(kind: Kind) -> list[Check]:
             )
     found.append(
         Check(
-            f"NOT coalesce({ID_VALID}, false)",
+            "NOT _id_valid",
             "invalid_patient_id",
             "'patient_id is not a valid resident ID (' || length(patient_id) || ' chars; "
             "needs 18, a correct GB 11643 check digit and a possible birth date)'",
@@ -122,7 +145,7 @@ def checks(kind: Kind) -> list[Check]:
     )
     for c in kind.columns:
         if c.institution:
-            known = f"{c.name} IN (SELECT institution_code FROM registry)"
+            known = f"{c.name}__known"
             if kind.name == "claims":
                 known += f" OR regexp_full_match({c.name}, '{NATIONAL_INSTITUTION_CODE[1:-1]}')"
             found.append(
@@ -135,7 +158,7 @@ def checks(kind: Kind) -> list[Check]:
     for c in kind.columns:
         bad = None
         if c.type == "enum":
-            bad = f"{_typed(c)} IS NULL"
+            bad = f"{_value(c)} IS NULL"
             allowed = "/".join(c.labels) + " or their Chinese labels"
         elif c.type == "region":
             bad = f"NOT regexp_full_match({c.name}, '{REGION_CODE[1:-1]}')"
@@ -154,7 +177,7 @@ def checks(kind: Kind) -> list[Check]:
     for c in kind.columns:
         if c.type != "date":
             continue
-        parsed = _date(c.name)
+        parsed = _value(c)
         if c.record_date:
             bad = (
                 f"{parsed} IS NULL OR {parsed} > $business_date "
@@ -184,8 +207,7 @@ def checks(kind: Kind) -> list[Check]:
             )
     if kind.name == "claims":
         total, fund, personal = (
-            f"try_cast({n} AS DECIMAL(18,2))"
-            for n in ("total_amount", "fund_paid", "personal_paid")
+            _value(kind.column(n)) for n in ("total_amount", "fund_paid", "personal_paid")
         )
         found.append(
             Check(
@@ -263,14 +285,16 @@ def validate(
     found = checks(kind)
     reason = "CASE " + " ".join(f"WHEN {c.condition} THEN '{c.reason}'" for c in found) + " END"
     detail = "CASE " + " ".join(f"WHEN {c.condition} THEN {c.detail}" for c in found) + " END"
-    key_cols = ", ".join(_typed(kind.column(k)) for k in kind.key)
+    key_cols = ", ".join(_value(kind.column(k)) for k in kind.key)
     params = {"business_date": business_date, "source_code": source_code, **key.sql_params()}
+    parsed, joins = _parsed(kind)
     _run(
         con,
         f"""
         CREATE OR REPLACE TEMP TABLE delivery_checked AS
         WITH trimmed AS (SELECT {_trimmed(kind, present)} FROM delivery_src),
-        judged AS (SELECT *, {reason} AS reason, {detail} AS detail FROM trimmed)
+        parsed AS (SELECT {parsed} FROM trimmed t {joins}),
+        judged AS (SELECT *, {reason} AS reason FROM parsed)
         SELECT *,
             -- duplicate_key is judged among rows that pass every other check: the first of
             -- them is loaded, so a bad first copy does not cost the good second one.
@@ -286,7 +310,8 @@ def validate(
         con,
         f"""
         SELECT row_number, final_reason AS reason,
-            coalesce(detail, 'key (' || concat_ws(', ', {key_cols}) || ') repeats an earlier row') AS detail,
+            -- the detail is worked out for rejected rows only: most rows never pay for it
+            coalesce({detail}, 'key (' || concat_ws(', ', {key_cols}) || ') repeats an earlier row') AS detail,
             {record_json(kind, present)} AS record
         FROM delivery_checked WHERE final_reason IS NOT NULL ORDER BY row_number
         """,
@@ -302,7 +327,8 @@ def validate(
 
 def _loaded_select(kind: Kind) -> str:
     lake = lake_columns(kind)
-    sex_lookup = _enum_case("sex", SEX) if "sex" in {c.name for c in kind.columns} else "NULL"
+    delivered = {c.name for c in kind.columns}
+    sex_lookup = "sex__v" if "sex" in delivered else "NULL"
     exprs = {"row_number": "row_number::INTEGER AS row_number"}
     for c in kind.columns:
         if c.type == "patient_id":
@@ -311,12 +337,11 @@ def _loaded_select(kind: Kind) -> str:
                 f"coalesce({sex_lookup}, CASE WHEN try_cast(substr({PID}, 17, 1) AS INTEGER) % 2 = 1 "
                 f"THEN '1' ELSE '2' END) AS sex"
             )
-            birth = (
-                _date("birth_date") if "birth_date" in {x.name for x in kind.columns} else "NULL"
-            )
+            birth = "birth_date__v" if "birth_date" in delivered else "NULL"
             exprs["birth_date"] = f"coalesce({birth}, {_ID_BIRTH}) AS birth_date"
         elif c.name not in exprs:
-            exprs[c.name] = f"{_typed(c)}::{lake[c.name]} AS {c.name}"
+            value = _value(c) if c.type in PARSED_TYPES else _typed(c)
+            exprs[c.name] = f"{value}::{lake[c.name]} AS {c.name}"
     return ", ".join(exprs[name] for name in lake if name in exprs)
 
 
