@@ -118,8 +118,10 @@ class KindIngest:
         key: PseudonymKey,
         registry_codes: list[str],
         clock: Callable[[], dt.datetime] = utc_now,
+        up_to: dt.date | None = None,
     ) -> None:
         self.landing, self.lake, self.kind, self.key = Path(landing), lake, kind, key
+        self.up_to = up_to  # a backfilled night reads no file of a later business date
         self.clock = clock
         self._last_stamp: dt.datetime | None = None
         self.con = duckdb.connect()
@@ -148,7 +150,11 @@ class KindIngest:
             if e["status"] != "skipped_duplicate":
                 current_sha[(e["business_date"], e["source_code"], e["kind"])] = e["sha256"]
 
-        files = [f for f in discover(self.landing) if f.kind == self.kind.name]
+        files = [
+            f
+            for f in discover(self.landing)
+            if f.kind == self.kind.name and (self.up_to is None or f.business_date <= self.up_to)
+        ]
         for business_date, group in groupby(files, key=lambda f: f.business_date):
             audit_rows, new = [], []
             for f in group:
@@ -328,6 +334,6 @@ def ingest_kind(
     kind: str,
     key: PseudonymKey,
     registry_codes: list[str],
-    clock=utc_now,
+    up_to: dt.date | None = None,
 ) -> KindSummary:
-    return KindIngest(landing, lake, KINDS[kind], key, registry_codes, clock).run()
+    return KindIngest(landing, lake, KINDS[kind], key, registry_codes, up_to=up_to).run()

@@ -8,6 +8,7 @@ warehouse, and a failure before `publish` leaves the published file untouched.
 
 from __future__ import annotations
 
+import datetime as dt
 import logging
 import os
 from dataclasses import dataclass
@@ -75,15 +76,20 @@ def land_reference(cfg: NightConfig) -> list[str]:
 
 
 def ingest(
-    cfg: NightConfig, kind: str, key: PseudonymKey, registry_codes: list[str] | None = None
+    cfg: NightConfig,
+    kind: str,
+    key: PseudonymKey,
+    registry_codes: list[str] | None = None,
+    up_to: dt.date | None = None,
 ) -> KindSummary:
+    """Ingest every new file of `kind` (of business dates up to `up_to`, when given)."""
     if registry_codes is None:
         con = duckdb.connect()
         path = cfg.lake.reference_path("institutions")
         registry_codes = [
             r[0] for r in con.sql(f"SELECT DISTINCT institution_code FROM '{path}'").fetchall()
         ]
-    summary = ingest_kind(cfg.landing, cfg.lake, kind, key, registry_codes)
+    summary = ingest_kind(cfg.landing, cfg.lake, kind, key, registry_codes, up_to)
     log.info(
         "%s: %d deliveries, %d identical redeliveries, rows read %d = loaded %d + quarantined %d",
         kind,

@@ -1,0 +1,113 @@
+"""Nightly consortium KPI warehouse: the night's runbook, one task a step.
+
+Every task calls a tested function of `ingest.night` (the same ones `kpi run` calls), imported
+inside the task so that parsing this file does no work.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+
+import pendulum
+from airflow.sdk import dag, task
+from airflow.sdk.definitions.timetables.interval import CronDataIntervalTimetable
+
+from ingest.airflow_support import notify_failure
+
+KINDS = ["visits", "referrals", "claims", "public_health"]
+
+DOC_MD = """
+### 医联体/医共体 KPI warehouse — the night
+
+The night of business date **D** (the run's data interval starts on D, Asia/Shanghai):
+
+1. **land_reference** — validate `reference/` (institutions, consortia, targets) and copy it into
+   the lake. A broken registry stops the night here.
+2. **ingest** (one mapped task per extract kind) — every file under `<landing>/<date>/<source>/`
+   of a business date up to D that was not ingested in that exact content: read (UTF-8/GB18030,
+   CSV/XLSX, Chinese headers), validate against the contract, pseudonymise patient IDs, check
+   loaded rows with the Great Expectations suite, land Parquet in the lake. Bad rows are
+   quarantined with a reason code; identical redeliveries are skipped; corrections replace.
+3. **dbt_build** — copy the published warehouse to a working file, load the lake's current
+   state into schema `raw`, and run `dbt build` (models, data tests, unit tests). The task log
+   lists every model and test with its status and time.
+4. **audit** — reconcile every file (read = loaded + quarantined), compare lake rows with the
+   audit, scan every text column for clear resident IDs.
+5. **publish** — atomically replace the published DuckDB file.
+
+A failure anywhere before *publish* publishes nothing: the last good warehouse stays readable,
+and `notify_failure` raises the alert (log, and `KPI_ALERT_WEBHOOK` if set). Configuration:
+Variables (or env) `KPI_LANDING_DIR`, `KPI_WAREHOUSE`, `KPI_LAKE_DIR`, `KPI_PSEUDONYM_KEY`.
+Backfills: `airflow backfill create --dag-id consortium_kpi_nightly --from-date ... --to-date ...`
+(each night reads files up to its own date, so old nights replay as they would have run).
+"""
+
+
+@dag(
+    dag_id="consortium_kpi_nightly",
+    # One data interval per business date D: [D 02:00, D+1 02:00) Beijing time, run after it.
+    schedule=CronDataIntervalTimetable("0 2 * * *", timezone="Asia/Shanghai"),
+    start_date=pendulum.datetime(2026, 1, 1, tz="Asia/Shanghai"),
+    catchup=False,
+    max_active_runs=1,
+    default_args={
+        "retries": 2,
+        "retry_delay": dt.timedelta(minutes=10),
+        "on_failure_callback": notify_failure,
+    },
+    doc_md=DOC_MD,
+    tags=["kpi", "consortium"],
+)
+def consortium_kpi_nightly():
+    @task
+    def land_reference() -> list[str]:
+        from ingest import night
+        from ingest.airflow_support import night_config
+
+        return night.land_reference(night_config())
+
+    @task(map_index_template="{{ kind }}")
+    def ingest(kind: str, registry_codes: list[str], data_interval_start=None) -> dict:
+        from dataclasses import asdict
+
+        from ingest import night
+        from ingest.airflow_support import night_config, pseudonym_key
+
+        business_date = data_interval_start.in_timezone("Asia/Shanghai").date()
+        summary = night.ingest(
+            night_config(), kind, pseudonym_key(), registry_codes, up_to=business_date
+        )
+        return asdict(summary)
+
+    @task
+    def dbt_build() -> dict[str, int]:
+        from collections import Counter
+
+        from ingest import night
+        from ingest.airflow_support import night_config
+
+        nodes = night.build(night_config())
+        for n in nodes:  # the per-model and per-test result, in the task log
+            print(f"{n['status']:>8}  {n['seconds']:>7.2f}s  {n['node']}")
+        return dict(Counter(n["status"] for n in nodes))
+
+    @task
+    def audit() -> None:
+        from ingest import night
+        from ingest.airflow_support import night_config
+
+        night.audit_build(night_config())
+
+    @task
+    def publish() -> str:
+        from ingest import night
+        from ingest.airflow_support import night_config
+
+        return str(night.publish_build(night_config()))
+
+    codes = land_reference()
+    ingested = ingest.partial(registry_codes=codes).expand(kind=KINDS)
+    ingested >> dbt_build() >> audit() >> publish()
+
+
+consortium_kpi_nightly()

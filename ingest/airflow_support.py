@@ -1,0 +1,65 @@
+"""What the Airflow DAG needs beyond the night's steps: settings and the failure alert."""
+
+from __future__ import annotations
+
+import json
+import logging
+import os
+import urllib.request
+
+from ingest.night import NightConfig
+from ingest.pseudonym import KEY_ENV, PseudonymKey
+
+log = logging.getLogger(__name__)
+
+
+def setting(name: str) -> str | None:
+    """An Airflow Variable (AIRFLOW_VAR_<NAME> works too), else the plain environment variable."""
+    from airflow.sdk import Variable
+
+    try:
+        value = Variable.get(name, default=None)
+    except Exception:  # noqa: BLE001 - no metadata database reachable: fall back to the env
+        value = None
+    return value or os.environ.get(name) or None
+
+
+def night_config() -> NightConfig:
+    landing, warehouse = setting("KPI_LANDING_DIR"), setting("KPI_WAREHOUSE")
+    if not landing or not warehouse:
+        raise RuntimeError(
+            "set the Airflow Variables (or env vars) KPI_LANDING_DIR and KPI_WAREHOUSE"
+        )
+    return NightConfig.build(landing, warehouse, setting("KPI_LAKE_DIR"))
+
+
+def pseudonym_key() -> PseudonymKey:
+    """The deployment's secret; there is no default (`kpi demo` sets the demo key itself)."""
+    value = setting(KEY_ENV)
+    if not value:
+        return PseudonymKey.from_env()  # raises MissingKeyError with what to set
+    return PseudonymKey(value.encode())
+
+
+def notify_failure(context: dict) -> None:
+    """on_failure_callback: log an alert and POST it to KPI_ALERT_WEBHOOK when one is set."""
+    ti = context.get("task_instance")
+    alert = {
+        "dag_id": getattr(ti, "dag_id", None),
+        "task_id": getattr(ti, "task_id", None),
+        "run_id": context.get("run_id"),
+        "logical_date": str(context.get("logical_date")),
+        "error": str(context.get("exception"))[:1000],
+        "consequence": "nothing was published; the last good warehouse stays readable",
+    }
+    log.error("KPI night failed: %s", json.dumps(alert, ensure_ascii=False))
+    url = setting("KPI_ALERT_WEBHOOK")
+    if not url:
+        return
+    request = urllib.request.Request(
+        url, data=json.dumps(alert).encode(), headers={"Content-Type": "application/json"}
+    )
+    try:
+        urllib.request.urlopen(request, timeout=10).close()  # noqa: S310 - deployment-set URL
+    except OSError as exc:
+        log.error("could not deliver the alert to KPI_ALERT_WEBHOOK: %s", exc)
