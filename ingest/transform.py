@@ -2,8 +2,11 @@
 
 from __future__ import annotations
 
+import json
 import logging
 import os
+import subprocess
+import sys
 from pathlib import Path
 
 log = logging.getLogger(__name__)
@@ -22,37 +25,41 @@ def dbt_paths(warehouse: Path) -> dict[str, Path]:
 
 
 def run_dbt(args: list[str], database: Path, warehouse: Path) -> list[dict]:
-    """Run one dbt command in-process on `database`; return per-node results; raise on failure."""
-    from dbt.cli.main import dbtRunner
+    """Run one dbt command on `database`; return per-node results; raise on failure.
 
+    dbt runs in a child process: dbt-duckdb keeps its DuckDB instance open between in-process
+    invocations, and a later night would then write through the old handle into the file that
+    was just published (seen in tests/test_night.py before this was a subprocess).
+    """
     paths = dbt_paths(warehouse)
-    os.environ["KPI_DBT_DATABASE"] = str(database.absolute())
+    dbt = Path(sys.executable).with_name("dbt")
     command = [
+        str(dbt),
         *args,
-        "--project-dir",
-        str(DBT_PROJECT_DIR),  # absolute: partial parse stores paths
-        "--profiles-dir",
-        str(DBT_PROJECT_DIR),
-        "--target-path",
-        str(paths["target"]),
-        "--log-path",
-        str(paths["logs"]),
-    ]
+        "--project-dir", str(DBT_PROJECT_DIR),  # absolute: partial parse stores paths
+        "--profiles-dir", str(DBT_PROJECT_DIR),
+        "--target-path", str(paths["target"]),
+        "--log-path", str(paths["logs"]),
+    ]  # fmt: skip
+    env = {**os.environ, "KPI_DBT_DATABASE": str(database.absolute())}
     log.info("dbt %s", " ".join(args))
-    result = dbtRunner().invoke(command)
+    results_file = paths["target"] / "run_results.json"
+    results_file.unlink(missing_ok=True)  # never report a previous run's results
+    done = subprocess.run(command, env=env, capture_output=True, text=True, check=False)
     nodes = []
-    if result.result is not None and hasattr(result.result, "results"):
-        for r in result.result.results:
+    if results_file.exists():
+        for r in json.loads(results_file.read_text())["results"]:
             nodes.append(
                 {
-                    "node": r.node.unique_id,
-                    "status": str(r.status),
-                    "seconds": round(r.execution_time or 0.0, 3),
-                    "message": r.message,
+                    "node": r["unique_id"],
+                    "status": r["status"],
+                    "seconds": round(r.get("execution_time") or 0.0, 3),
+                    "message": r.get("message"),
                 }
             )
-    if not result.success:
-        failed = [n for n in nodes if n["status"] not in ("success", "pass", "skipped", "warn")]
+    if done.returncode != 0:
+        failed = [n for n in nodes if n["status"] in ("error", "fail", "runtime error")]
         detail = "; ".join(f"{n['node']}: {n['status']} {n['message'] or ''}" for n in failed[:10])
-        raise DbtFailedError(f"dbt {args[0]} failed: {detail or result.exception}")
+        tail = "\n".join(done.stdout.splitlines()[-15:])
+        raise DbtFailedError(f"dbt {args[0]} failed: {detail or tail}")
     return nodes

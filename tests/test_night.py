@@ -1,0 +1,134 @@
+"""`kpi run` end to end: ingest, dbt build, audit, publish, and what a failed night leaves."""
+
+from __future__ import annotations
+
+import os
+
+import duckdb
+import pytest
+from landing_kit import (
+    BUSINESS_DATE,
+    TEST_KEY,
+    VISIT_HEADER,
+    resident_id,
+    visit,
+    write_csv,
+    write_reference,
+)
+
+from ingest.cli import main
+from ingest.warehouse import find_clear_ids
+
+PID = resident_id()
+PUBLISHED_TABLES = {
+    "kpi_monthly", "kpi_definitions", "ingest_files", "quarantine_rows", "delivery_status",
+    "dim_institution", "dim_consortium", "dim_region", "dim_date", "dim_patient", "dim_service_item",
+    "fct_visits", "fct_referrals", "fct_claims", "fct_public_health_services",
+}  # fmt: skip
+
+
+@pytest.fixture(scope="module")
+def zone(tmp_path_factory):
+    root = tmp_path_factory.mktemp("night")
+    landing = root / "landing"
+    write_reference(landing)
+    write_csv(
+        landing / BUSINESS_DATE / "H44162300011" / "visits.csv",
+        [*VISIT_HEADER, "姓名"],
+        [
+            visit("v1", pid=PID) + ["王五"],
+            visit("v2", cost="-1") + ["王五"],
+            visit("v3") + ["王五"],
+        ],
+    )
+    return root
+
+
+def kpi_run(root) -> int:
+    os.environ["KPI_PSEUDONYM_KEY"] = TEST_KEY.decode()
+    return main(
+        ["run", "--landing", str(root / "landing"), "--warehouse", str(root / "kpi.duckdb")]
+    )
+
+
+@pytest.fixture(scope="module")
+def first_night(zone):
+    assert kpi_run(zone) == 0
+    return zone / "kpi.duckdb"
+
+
+def test_published_warehouse_has_the_interface_tables_and_reconciles(first_night):
+    with duckdb.connect(str(first_night), read_only=True) as con:
+        tables = {
+            r[0]
+            for r in con.sql(
+                "SELECT table_name FROM information_schema.tables WHERE table_schema = 'main'"
+            ).fetchall()
+        }
+        assert tables >= PUBLISHED_TABLES
+        assert con.sql(
+            "SELECT file_name, status, rows_read, rows_loaded, rows_quarantined FROM ingest_files"
+        ).fetchall() == [("visits.csv", "loaded", 3, 2, 1)]
+        assert con.sql("SELECT row_number, reason FROM quarantine_rows").fetchall() == [
+            (2, "invalid_amount")
+        ]
+        assert con.sql(
+            "SELECT value FROM kpi_monthly WHERE kpi_id = 'primary_care_visit_share' AND month = DATE '2026-03-01'"
+        ).fetchall() == [(1.0,)]
+
+
+def test_no_clear_identifier_or_name_in_any_text_column(first_night):
+    with duckdb.connect(str(first_night), read_only=True) as con:
+        assert find_clear_ids(con) == set()
+        columns = con.sql(
+            "SELECT table_schema, table_name, column_name FROM information_schema.columns WHERE data_type = 'VARCHAR'"
+        ).fetchall()
+        for schema, table, column in columns:
+            hits = con.sql(
+                f'SELECT count(*) FROM "{schema}"."{table}" WHERE contains("{column}", \'{PID}\') OR contains("{column}", \'王五\')'
+            ).fetchall()[0][0]
+            assert hits == 0, f"{schema}.{table}.{column}"
+
+
+def test_clear_id_scan_finds_a_planted_identifier(tmp_path):
+    con = duckdb.connect(str(tmp_path / "x.duckdb"))
+    con.execute("CREATE TABLE t (note VARCHAR, digest VARCHAR)")
+    con.execute("INSERT INTO t VALUES ('call back ' || ?, ?)", [PID, "ab" + PID + "cd"])
+    assert find_clear_ids(con) == {"main.t.note"}  # an ID inside a hex-like token is not one
+
+
+def test_a_reader_holding_the_file_does_not_block_the_next_night(zone, first_night):
+    reader = duckdb.connect(str(first_night), read_only=True)
+    before = reader.sql("SELECT count(*) FROM fct_visits").fetchall()[0][0]
+    write_csv(
+        zone / "landing" / "2026-03-11" / "H44162300011" / "visits.csv",
+        VISIT_HEADER,
+        [visit("v7", date="2026-03-11")],
+    )
+    assert kpi_run(zone) == 0
+    assert reader.sql("SELECT count(*) FROM fct_visits").fetchall()[0][0] == before  # its snapshot
+    reader.close()
+    with duckdb.connect(str(first_night), read_only=True) as fresh:
+        assert fresh.sql("SELECT count(*) FROM fct_visits").fetchall()[0][0] == before + 1
+
+
+def test_a_failed_night_publishes_nothing_and_leaves_the_file_byte_identical(
+    zone, first_night, capsys
+):
+    published = first_night.read_bytes()
+    write_csv(
+        zone / "landing" / "2026-03-12" / "H44162300011" / "visits.csv",
+        VISIT_HEADER,
+        [visit("v8", date="2026-03-12")],
+    )
+    institutions = zone / "landing" / "reference" / "institutions.csv"
+    good = institutions.read_bytes()
+    institutions.write_bytes(good.replace(b"township_center", b"township"))
+    try:
+        assert kpi_run(zone) == 1
+    finally:
+        institutions.write_bytes(good)
+    assert "nothing published" in capsys.readouterr().err
+    assert first_night.read_bytes() == published
+    with duckdb.connect(str(first_night), read_only=True) as con:
+        assert con.sql("SELECT count(*) FROM fct_visits WHERE visit_id = 'v8'").fetchall() == [(0,)]
