@@ -179,8 +179,15 @@ class KindIngest:
                 new.append(delivery)
             if self.kind.name == "claims" and new:
                 self._quarantine_orphan_reversals(business_date, new)
+            landed = {
+                d.delivery_id: _with_delivery_columns(d.loaded, d)
+                for d in new
+                if d.loaded is not None
+            }
+            if landed:
+                validate_loaded(self.kind, pa.concat_tables(landed.values()), business_date)
             for d in new:
-                self._write(d)
+                self._write(d, landed.get(d.delivery_id))
                 audit_rows.append(d.audit_row(self.landing))
             self.lake.commit_audit(
                 self.kind.name, business_date, audit_rows, f"{self._now():%Y%m%dT%H%M%S%f}"
@@ -193,7 +200,7 @@ class KindIngest:
         d = Delivery(f, sha, self._now())
         name = f.relative_to(self.landing)
         try:
-            parsed = read_delivery(f.path, self.kind, data)
+            parsed = read_delivery(f.path, self.kind, data, self.con)
         except UnreadableFileError as exc:
             d.status, d.detail = "quarantined", str(exc)
             d.quarantined = pa.Table.from_pylist(
@@ -236,7 +243,6 @@ class KindIngest:
             source_code=f.source_code,
             key=self.key,
         )
-        validate_loaded(self.kind, result.loaded, f.business_date)
         d.loaded, d.quarantined = result.loaded, result.quarantined
         return d
 
@@ -316,13 +322,10 @@ class KindIngest:
                 [d.quarantined, moved.cast(QUARANTINE_SCHEMA)]
             ).sort_by("row_number")
 
-    def _write(self, d: Delivery) -> None:
+    def _write(self, d: Delivery, landed: pa.Table | None) -> None:
         date, source, kind = d.slot
-        if d.loaded is not None:
-            write_parquet_atomic(
-                _with_delivery_columns(d.loaded, d),
-                self.lake.raw_path(kind, date, source, d.delivery_id),
-            )
+        if landed is not None:
+            write_parquet_atomic(landed, self.lake.raw_path(kind, date, source, d.delivery_id))
         write_parquet_atomic(
             d.quarantined, self.lake.quarantine_path(kind, date, source, d.delivery_id)
         )

@@ -26,6 +26,11 @@ def test_committed_suites_are_generated_from_the_contract(kind):
 
 def test_suite_rejects_loaded_rows_that_break_the_contract():
     row = {
+        "business_date": dt.date(2026, 3, 10),
+        "source_code": "H1",
+        "file_sha256": "f" * 64,
+        "file_name": "visits.csv",
+        "_loaded_at": dt.datetime(2026, 3, 11, 2, 0),
         "row_number": 1,
         "visit_id": "v1",
         "institution_code": "H1",
