@@ -1,0 +1,472 @@
+"""The synthetic landing-zone generator (ingest/generate.py).
+
+The fault tests re-read every generated file with a small, independent reading of
+extracts.md (built on ingest.contract, not on the generator) and check that the reasons it
+finds are exactly the faults the generator reports — so every injected row triggers its own
+reason and nothing else, and a zone generated without faults is entirely clean.
+"""
+
+from __future__ import annotations
+
+import csv
+import functools
+import io
+import json
+import math
+import re
+import shutil
+from collections import Counter
+from datetime import date, datetime, timedelta
+from decimal import Decimal
+from pathlib import Path
+
+import duckdb
+import openpyxl
+import pytest
+
+from ingest.contract import (
+    DATE_FORMATS,
+    FILE_REASONS,
+    KINDS,
+    MAX_RECORD_AGE_DAYS,
+    MONEY,
+    NAME_LIKE_COLUMNS,
+    NATIONAL_INSTITUTION_CODE,
+    REASON_CODES,
+    REFERENCE_FILES,
+    REGION_CODE,
+    Kind,
+)
+from ingest.generate import arrived_by, generate_landing_zone, main, redeliver
+from ingest.generate_records import DOW_PUBLIC_HEALTH
+from ingest.generate_world import PH_ITEMS
+from ingest.identity import is_valid_id
+
+START = date(2024, 3, 4)  # a Monday
+DAYS = 5  # the plain zone for proportions
+ROW_REASONS = [r for r in REASON_CODES if r not in FILE_REASONS]
+
+
+@pytest.fixture(scope="module")
+def clean_zone(tmp_path_factory: pytest.TempPathFactory):
+    out = tmp_path_factory.mktemp("clean")
+    return generate_landing_zone(out, START, 1, "county", seed=3)
+
+
+@pytest.fixture(scope="module")
+def faulty_zone(tmp_path_factory: pytest.TempPathFactory):
+    out = tmp_path_factory.mktemp("faulty")
+    return generate_landing_zone(out, START, 2, "county", seed=5, fault_rate=0.01)
+
+
+@pytest.fixture(scope="module")
+def plain_week(tmp_path_factory: pytest.TempPathFactory):
+    out = tmp_path_factory.mktemp("plain")
+    return generate_landing_zone(out, START, DAYS, "county", seed=11, plain=True)
+
+
+# An independent reading of the contract --------------------------------------------------------
+
+
+def read_table(path: Path) -> tuple[list[str], list[list[str]]]:
+    """Header and rows as text; raises on anything unreadable."""
+    if path.suffix == ".xlsx":
+        sheet = openpyxl.load_workbook(path, read_only=True).worksheets[0]
+        rows = [
+            ["" if v is None else str(v) for v in row] for row in sheet.iter_rows(values_only=True)
+        ]
+        width = len(rows[0])  # read-only mode leaves out a row's trailing empty cells
+        rows = [row + [""] * (width - len(row)) for row in rows]
+    else:
+        raw = path.read_bytes()
+        try:
+            text = raw.decode("utf-8-sig")
+        except UnicodeDecodeError:
+            text = raw.decode("gb18030")
+        rows = list(csv.reader(io.StringIO(text, newline="")))
+    return rows[0], rows[1:]
+
+
+@functools.lru_cache(maxsize=4096)  # a file repeats the same few dates
+def parse_date(text: str) -> date | None:
+    for fmt, pattern in zip(
+        DATE_FORMATS, (r"\d{4}-\d{2}-\d{2}", r"\d{4}/\d{2}/\d{2}", r"\d{8}"), strict=True
+    ):
+        if re.fullmatch(pattern, text):
+            try:
+                return datetime.strptime(text, fmt).date()
+            except ValueError:
+                return None
+    return None
+
+
+def id_birth_ok(pid: str, day: date) -> bool:
+    try:
+        born = date(int(pid[6:10]), int(pid[10:12]), int(pid[12:14]))
+    except ValueError:
+        return False
+    return born <= day
+
+
+class Checker:
+    """Assigns every row of a landing zone its first reason in the contract's precedence."""
+
+    def __init__(self, zone: Path) -> None:
+        self.zone = zone
+        with open(zone / "reference" / "institutions.csv", encoding="utf-8") as f:
+            self.registry = {row["institution_code"] for row in csv.DictReader(f)}
+        self.found: set[tuple[str, str, int]] = set()
+        self.unknown_headers: dict[str, list[str]] = {}
+        self.settled: set[str] = set()
+        self.rows_read = Counter()
+        self._rules: dict[str, dict] = {}
+
+    def run(self) -> None:
+        for day_dir in sorted(p for p in self.zone.iterdir() if p.name != "reference"):
+            reversals: list[tuple[str, int, str]] = []
+            for source_dir in sorted(day_dir.iterdir()):
+                manifest = self._manifest(source_dir)
+                for path in sorted(source_dir.iterdir()):
+                    if path.name != "_manifest.json":
+                        reversals += self.check_file(path, manifest)
+            for rel, row, original in reversals:
+                if original not in self.settled:
+                    self.found.add(("orphan_reversal", rel, row))
+
+    @staticmethod
+    def _manifest(folder: Path) -> dict:
+        path = folder / "_manifest.json"
+        return json.loads(path.read_text("utf-8"))["files"] if path.exists() else {}
+
+    def check_file(self, path: Path, manifest: dict) -> list[tuple[str, int, str]]:
+        rel = path.relative_to(self.zone).as_posix()
+        kind = KINDS[path.stem]
+        try:
+            header, rows = read_table(path)
+        except Exception:
+            self.found.add(("unreadable_file", rel, 0))
+            return []
+        lookup = kind.header_lookup()
+        self.unknown_headers[rel] = [h for h in header if h not in lookup]
+        columns = [lookup.get(h) for h in header]
+        if any(c not in columns for c in kind.required_columns):
+            self.found.add(("missing_required_column", rel, 0))
+            return []
+        if path.name in manifest:
+            digest = __import__("hashlib").sha256(path.read_bytes()).hexdigest()
+            if manifest[path.name] != {"rows": len(rows), "sha256": digest}:
+                self.found.add(("manifest_mismatch", rel, 0))
+                return []
+        self.rows_read[kind.name] += len(rows)
+        day = date.fromisoformat(path.parent.parent.name)
+        seen: set[tuple[str, ...]] = set()
+        reversals = []
+        for number, values in enumerate(rows, start=1):
+            record = {c: v.strip() for c, v in zip(columns, values, strict=True) if c}
+            reason = self.row_reason(kind, record, path.parent.name, day)
+            key = tuple(self._norm(kind, c, record.get(c, "")) for c in kind.key)
+            if reason is None and key in seen:
+                reason = "duplicate_key"
+            seen.add(key)
+            if reason:
+                self.found.add((reason, rel, number))
+            elif kind.name == "claims":
+                if self._norm(kind, "record_type", record["record_type"]) == "reverse":
+                    reversals.append((rel, number, record["original_claim_id"]))
+                else:
+                    self.settled.add(record["claim_id"])
+        return reversals
+
+    def _norm(self, kind: Kind, column: str, value: str) -> str:
+        lookup = self.rules(kind)["enums"].get(column)
+        return lookup.get(value, value) if lookup else value
+
+    def rules(self, kind: Kind) -> dict:
+        if kind.name not in self._rules:
+            self._rules[kind.name] = self._compile(kind)
+        return self._rules[kind.name]
+
+    @staticmethod
+    def _compile(kind: Kind) -> dict:
+        columns = kind.columns
+        return {
+            "required": [c.name for c in columns if c.required == "yes"],
+            "conditional": [(c.name, *c.required_when) for c in columns if c.required_when],
+            "institutions": [c.name for c in columns if c.institution],
+            "enums": {c.name: c.enum_lookup for c in columns if c.type == "enum"},
+            "regions": [c.name for c in columns if c.type == "region"],
+            "dates": [(c.name, c.record_date) for c in columns if c.type == "date"],
+            "money": [c.name for c in columns if c.type == "money"],
+            "ranges": [
+                (c.name, c.min_value, c.max_value) for c in columns if c.min_value is not None
+            ],
+        }
+
+    def row_reason(self, kind: Kind, r: dict[str, str], source: str, day: date) -> str | None:
+        rules, get = self.rules(kind), r.get
+        if kind.source_column and get(kind.source_column) != source:
+            return "wrong_source_folder"
+        if any(not get(c) for c in rules["required"]) or any(
+            self._norm(kind, trigger, get(trigger, "")) == value and not get(c)
+            for c, trigger, value in rules["conditional"]
+        ):
+            return "missing_required_value"
+        pid = get("patient_id", "")
+        if not (is_valid_id(pid) and id_birth_ok(pid, day)):
+            return "invalid_patient_id"
+        for c in rules["institutions"]:
+            value = get(c)
+            national = kind.name == "claims" and re.match(NATIONAL_INSTITUTION_CODE, value or "")
+            if value and value not in self.registry and not national:
+                return "unknown_institution"
+        if any(get(c) and get(c) not in lookup for c, lookup in rules["enums"].items()) or any(
+            get(c) and not re.match(REGION_CODE, get(c)) for c in rules["regions"]
+        ):
+            return "invalid_enum"
+        oldest = day - timedelta(MAX_RECORD_AGE_DAYS)
+        for c, record_date in rules["dates"]:
+            if get(c):
+                parsed = parse_date(get(c))
+                if parsed is None or parsed > day or (record_date and parsed < oldest):
+                    return "invalid_date"
+        amounts = {c: get(c) for c in rules["money"] if get(c)}
+        if any(not re.match(MONEY, v) for v in amounts.values()):
+            return "invalid_amount"
+        if kind.name == "claims":
+            total, fund, personal = (
+                Decimal(amounts[c]) for c in ("total_amount", "fund_paid", "personal_paid")
+            )
+            if fund > total or abs(fund + personal - total) > Decimal("0.01"):
+                return "invalid_amount"
+        for c, low, high in rules["ranges"]:
+            if get(c) and not low <= float(get(c)) <= high:
+                return "out_of_range"
+        return None
+
+
+def reported(report) -> set[tuple[str, str, int]]:
+    return {(reason, path, row) for reason, hits in report.faults.items() for path, row in hits}
+
+
+# Tests -----------------------------------------------------------------------------------------
+
+
+def test_clean_zone_is_entirely_valid(clean_zone) -> None:
+    checker = Checker(clean_zone.out)
+    checker.run()
+    assert checker.found == set()
+    assert clean_zone.faults == {} and clean_zone.late_files == {}
+    assert all(headers == [] for headers in checker.unknown_headers.values())
+    assert sum(checker.rows_read.values()) == sum(clean_zone.rows.values())
+
+
+def test_reference_files_follow_the_contract(clean_zone) -> None:
+    for name, header in REFERENCE_FILES.items():
+        with open(clean_zone.out / "reference" / f"{name}.csv", encoding="utf-8") as f:
+            assert tuple(next(csv.reader(f))) == header
+    con = duckdb.connect()
+    ref = clean_zone.out / "reference"
+    for name in ("institutions", "consortia"):
+        con.execute(
+            f"create view {name} as select * from read_csv('{ref}/{name}.csv', all_varchar=true)"
+        )
+    malformed = """select count(*) from institutions
+                   where not regexp_full_match(institution_code, 'H[0-9]{11}')"""
+    assert con.execute(malformed).fetchone()[0] == 0
+    twice = """select count(*) from (select 1 from institutions
+               group by institution_code having count(*) > 1)"""
+    assert con.execute(twice).fetchone()[0] >= 2  # a joiner and a mover: two periods each
+    rows = con.execute("select * from consortia").fetchall()
+    assert {r[3] for r in rows} == {"441623", "341100"}
+    assert {r[2] for r in rows} == {"county_community", "urban_alliance"}
+    roles = {r[0] for r in con.execute("select distinct role from institutions").fetchall()}
+    assert roles == {"lead", "member", "external"}
+
+
+def test_every_requested_fault_appears_exactly(faulty_zone) -> None:
+    assert set(faulty_zone.faults) == set(REASON_CODES)
+    checker = Checker(faulty_zone.out)
+    checker.run()
+    expected = reported(faulty_zone)
+    assert checker.found - expected == set(), "rows failing for a reason that was not injected"
+    assert expected - checker.found == set(), "injected faults that do not show as their reason"
+    for reason in ROW_REASONS:  # roughly at the requested rate
+        applicable = {"orphan_reversal": "claims", "out_of_range": "public_health"}
+        kind = applicable.get(reason)
+        rows = faulty_zone.rows[kind] if kind else sum(faulty_zone.rows.values())
+        assert len(faulty_zone.faults[reason]) <= 3 * 0.01 * rows + 5, reason
+
+
+def test_faulty_zone_has_every_delivery_variant(faulty_zone) -> None:
+    files = [f for f in faulty_zone.files if f.kind != "manifest"]
+    raw = {
+        f.path: (faulty_zone.out / f.path).read_bytes() for f in files if f.path.endswith(".csv")
+    }
+    assert any(f.path.endswith(".xlsx") and f.rows for f in files)
+    assert any(b.startswith(b"\xef\xbb\xbf") for b in raw.values())
+    assert any(b"\r\n" in b for b in raw.values())
+    gb = [b for b in raw.values() if not b.startswith(b"\xef\xbb\xbf") and _not_utf8(b)]
+    assert gb and all(b.decode("gb18030") for b in gb)
+    headers = [b.decode("utf-8-sig", errors="replace").split("\n")[0] for b in raw.values()]
+    assert any("就诊流水号" in h or "就诊ID" in h for h in headers)
+    dropped = {c for cols in faulty_zone.dropped_columns.values() for c in cols}
+    assert dropped & NAME_LIKE_COLUMNS and dropped - NAME_LIKE_COLUMNS
+    assert any(f.path.endswith("_manifest.json") for f in faulty_zone.files)
+    late = faulty_zone.late_files
+    first_night = {f.path for f in arrived_by(faulty_zone, START + timedelta(1))}
+    assert first_night and not first_night & set(late)
+    assert late and all(
+        arrival > date.fromisoformat(p[:10]) + timedelta(1) for p, arrival in late.items()
+    )
+
+
+def _not_utf8(data: bytes) -> bool:
+    try:
+        data.decode("utf-8")
+    except UnicodeDecodeError:
+        return True
+    return False
+
+
+def test_same_seed_same_bytes_other_seed_differs(tmp_path: Path, faulty_zone) -> None:
+    """Byte-identical for the same seed (and a day does not depend on how many follow it:
+    a one-day zone is the first day of the two-day one); another seed gives other files."""
+    again = generate_landing_zone(tmp_path / "a", START, 1, "county", seed=5, fault_rate=0.01)
+    first_day = [f for f in faulty_zone.files if f.business_date == START]
+    assert [(f.path, f.sha256) for f in again.files] == [(f.path, f.sha256) for f in first_day]
+    for f in again.files:
+        assert (tmp_path / "a" / f.path).read_bytes() == (faulty_zone.out / f.path).read_bytes()
+    first_faults = {
+        reason: [hit for hit in hits if hit[0].startswith(START.isoformat())]
+        for reason, hits in faulty_zone.faults.items()
+    }
+    assert again.faults == first_faults
+    other = generate_landing_zone(tmp_path / "b", START, 1, "county", seed=6, plain=True)
+    hashes = {f.path: f.sha256 for f in first_day}
+    assert sum(hashes.get(f.path) == f.sha256 for f in other.files) < len(other.files) / 10
+
+
+def test_redeliver_identical_and_correction(tmp_path: Path, clean_zone) -> None:
+    record = next(f for f in clean_zone.files if f.kind == "visits" and f.rows > 3)
+    folder = Path(record.path).parent
+    shutil.copytree(clean_zone.out / folder, tmp_path / folder)  # leave the fixture as it is
+    path = tmp_path / record.path
+    before = path.read_bytes()
+    assert redeliver(tmp_path, START, record.source_code, "visits") == path
+    assert path.read_bytes() == before
+    redeliver(tmp_path, START, record.source_code, "visits", correction=True)
+    header, rows = read_table(path)
+    assert len(rows) == record.rows - 1 and path.read_bytes() != before
+    manifest = path.parent / "_manifest.json"
+    if manifest.exists():
+        entry = json.loads(manifest.read_text())["files"][path.name]
+        assert entry["rows"] == record.rows - 1
+    xlsx = next(f for f in clean_zone.files if f.path.endswith(".xlsx") and f.rows > 1)
+    shutil.copytree(clean_zone.out / Path(xlsx.path).parent, tmp_path / Path(xlsx.path).parent)
+    redeliver(tmp_path, START, xlsx.source_code, xlsx.kind, correction=True)
+    assert len(read_table(tmp_path / xlsx.path)[1]) == xlsx.rows - 1
+
+
+# Plausibility, straight from the CSVs --------------------------------------------------------
+
+
+def _sql(zone: Path, kind: str) -> str:
+    """A plain zone's files of one kind: canonical headers in contract order, so no sniffing."""
+    columns = ", ".join(f"'{c.name}': 'VARCHAR'" for c in KINDS[kind].columns)
+    return (
+        f"read_csv('{zone}/*/*/{kind}.csv', header=true, auto_detect=false, "
+        f"columns={{{columns}}}, filename=true)"
+    )
+
+
+def test_proportions_are_plausible(plain_week) -> None:
+    zone = plain_week.out
+    con = duckdb.connect()
+    con.execute(
+        f"create table inst as from read_csv('{zone}/reference/institutions.csv', all_varchar=true)"
+    )
+    for table, kind in (
+        ("visits", "visits"),
+        ("claims", "claims"),
+        ("referrals", "referrals"),
+        ("ph", "public_health"),
+    ):
+        con.execute(f"create table {table} as select * from {_sql(zone, kind)}")
+    tiers = "('village_clinic','community_station','community_center','township_center','clinic')"
+    share = con.execute(f"""
+        select i.consortium_id, avg((i.tier in {tiers})::int) as primary_share
+        from visits v join (select distinct institution_code, tier, consortium_id from inst
+                            where role <> 'external') i using (institution_code)
+        where visit_type <> 'inpatient' group by 1""").fetchall()
+    assert len(share) == 3 and all(0.55 <= s <= 0.75 for _, s in share), share
+    inpatient = con.execute("""
+        select insured_region_code[1:4] = '3411' as chuzhou,
+               avg(case when insured_region_code[1:4] = '3411'
+                        then institution_code[2:5] = '3411'
+                        else institution_code[2:7] = insured_region_code end::int)
+        from claims where visit_type = 'inpatient' and record_type = 'settle'
+          and (insured_region_code = '441623' or insured_region_code[1:4] = '3411')
+          group by 1""").fetchall()
+    assert len(inpatient) == 2 and all(0.78 <= s <= 0.93 for _, s in inpatient), inpatient
+    money = con.execute("""select count(*) filter (where abs(fund_paid::decimal(18,2)
+        + personal_paid::decimal(18,2) - total_amount::decimal(18,2)) > 0.001),
+        avg((record_type = 'reverse')::int) filter (where settlement_date = '2024-03-08')
+        from claims""").fetchone()
+    assert money[0] == 0 and 0.008 <= money[1] <= 0.025, money
+    stays = con.execute("""select count(*) filter (where visit_date >= discharge_date
+        or discharge_date <> split_part(filename, '/', -3))
+        from visits where visit_type = 'inpatient'""")
+    assert stays.fetchone()[0] == 0
+    directions = con.execute("""
+        with latest as (select referral_id, arg_max(status, split_part(filename, '/', -3)) status,
+                        any_value(from_institution_code) f, any_value(to_institution_code) t
+                        from referrals group by 1),
+        lv as (select distinct institution_code, case when tier in ('village_clinic',
+               'community_station','clinic') then 1 when tier in ('township_center',
+               'community_center') then 2 when tier in ('county_hospital','public_health_agency')
+               then 3 else 4 end level from inst)
+        select sum((b.level > a.level)::int), sum((b.level < a.level)::int),
+               count(distinct status)
+        from latest join lv a on a.institution_code = f join lv b on b.institution_code = t
+        where status in ('accepted', 'completed')""").fetchone()
+    up, down, _ = directions
+    assert up > down > 0.2 * up, directions
+    assert con.execute("select count(distinct status) from referrals").fetchone()[0] == 5
+    control = con.execute("""
+        with last as (select patient_id, service_item,
+            arg_max(systolic_bp::int < 140 and diastolic_bp::int < 90, service_date) bp_ok,
+            arg_max(fasting_glucose::double < 7.0, service_date) glu_ok
+            from ph where (systolic_bp is not null and diastolic_bp is not null)
+                       or fasting_glucose is not null group by 1, 2)
+        select avg(bp_ok::int) filter (where service_item = 'hypertension_followup'),
+               avg(glu_ok::int) filter (where service_item = 'diabetes_followup') from last""")
+    bp, glucose = control.fetchone()
+    assert 0.6 <= bp <= 0.75 and 0.55 <= glucose <= 0.7, (bp, glucose)
+
+
+def test_public_health_targets_fit_the_volume(plain_week) -> None:
+    """A year at this week's pace lands near each item's target (targets count people;
+    people served in a year = cohort x (1 - e^-f), records = cohort x f)."""
+    con = duckdb.connect()
+    zone = plain_week.out
+    rows = con.execute(f"""
+        with t as (select service_item, sum(target_count::int) target
+                   from read_csv('{zone}/reference/public_health_targets.csv') group by 1),
+             r as (select service_item, count(*) n from {_sql(zone, "public_health")} group by 1)
+        select service_item, n, target from t join r using (service_item)""").fetchall()
+    assert len(rows) == len(PH_ITEMS)
+    # Weekdays are busier than weekends: scale by the days' share of an average week.
+    days = sum(DOW_PUBLIC_HEALTH[(START + timedelta(k)).weekday()] for k in range(DAYS))
+    for item, n, target in rows:
+        freq = PH_ITEMS[item][1]
+        expected = target * freq / (1 - math.exp(-freq)) * days / 365
+        assert 0.75 <= n / expected <= 1.3, (item, n, expected)
+
+
+def test_command_line_writes_reference_and_report(tmp_path: Path, capsys) -> None:
+    report = tmp_path / "report.json"
+    args = ["--out", str(tmp_path / "zone"), "--start", "2024-03-04", "--days", "0"]
+    assert main([*args, "--scale", "city", "--report", str(report)]) == 0
+    assert json.loads(report.read_text("utf-8"))["scale"] == "city"
+    assert (tmp_path / "zone" / "reference" / "institutions.csv").exists()
+    assert "wrote 0 files" in capsys.readouterr().out
