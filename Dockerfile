@@ -1,0 +1,16 @@
+# The project's image: the locked environment (Airflow, dbt, DuckDB, GX) and the project.
+FROM python:3.11-slim
+ENV UV_PROJECT_ENVIRONMENT=/opt/venv PATH=/opt/venv/bin:$PATH \
+    AIRFLOW_HOME=/opt/airflow AIRFLOW__CORE__DAGS_FOLDER=/opt/project/dags \
+    AIRFLOW__CORE__LOAD_EXAMPLES=False
+RUN pip install --no-cache-dir "uv==0.13.9"
+WORKDIR /opt/project
+COPY pyproject.toml uv.lock README.md ./
+RUN uv sync --frozen --no-dev --group deploy --no-install-project
+COPY ingest ./ingest
+COPY dags ./dags
+COPY dbt_project ./dbt_project
+COPY expectations ./expectations
+RUN uv sync --frozen --no-dev --group deploy && useradd --create-home --uid 50000 airflow \
+    && mkdir -p /opt/airflow /data && chown -R airflow /opt/airflow /data /opt/project
+USER airflow
