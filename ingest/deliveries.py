@@ -42,6 +42,7 @@ class Delivery:
     rows_read: int = 0
     loaded: pa.Table | None = None
     quarantined: pa.Table = field(default_factory=QUARANTINE_SCHEMA.empty_table)
+    parsed: pa.Table | None = None  # parsed text, awaiting row validation
 
     @property
     def delivery_id(self) -> str:
@@ -177,6 +178,7 @@ class KindIngest:
                 delivery = self._process(f, data, sha)
                 current_sha[slot] = sha
                 new.append(delivery)
+            self._validate_rows(business_date, new)
             if self.kind.name == "claims" and new:
                 self._quarantine_orphan_reversals(business_date, new)
             landed = {
@@ -235,16 +237,23 @@ class KindIngest:
             )
             log.warning("%s: %s: %s", name, *reject)
             return d
-        result = validate(
+        d.parsed = parsed.table  # validated with the rest of the business date's files
+        return d
+
+    def _validate_rows(self, business_date: dt.date, new: list[Delivery]) -> None:
+        pending = {d.delivery_id: d for d in new if d.parsed is not None}
+        if not pending:
+            return
+        results = validate(
             self.con,
             self.kind,
-            parsed.table,
-            business_date=f.business_date,
-            source_code=f.source_code,
+            {i: (d.file.source_code, d.parsed) for i, d in pending.items()},
+            business_date=business_date,
             key=self.key,
         )
-        d.loaded, d.quarantined = result.loaded, result.quarantined
-        return d
+        for delivery_id, result in results.items():
+            d = pending[delivery_id]
+            d.loaded, d.quarantined, d.parsed = result.loaded, result.quarantined, None
 
     def _file_reason(self, f: LandingFile, table: pa.Table, sha: str) -> tuple[str, str] | None:
         missing = [c for c in self.kind.required_columns if c not in table.column_names]
