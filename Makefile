@@ -6,6 +6,9 @@ UV_VERSION := 0.13.9
 UV := $(shell command -v uv 2>/dev/null || echo .tools/bin/uv)
 VENV := .venv
 export UV_PYTHON := 3.11
+# Byte-code caching makes every Airflow task process start seconds faster (imports of Airflow,
+# dbt and GX); some environments switch it off globally.
+unexport PYTHONDONTWRITEBYTECODE
 
 .PHONY: demo test lint format suites dashboard clean
 

@@ -68,6 +68,27 @@ def _query(args: argparse.Namespace) -> int:
     return 0
 
 
+def _generate(args: argparse.Namespace) -> int:
+    from ingest import generate
+
+    return generate.run(args)
+
+
+def _demo(args: argparse.Namespace) -> int:
+    import datetime as dt
+
+    from ingest.demo import run_demo
+
+    return run_demo(
+        Path(args.dir),
+        dt.date.fromisoformat(args.start),
+        args.days,
+        args.nights,
+        args.seed,
+        args.fault_rate,
+    )
+
+
 def parser() -> argparse.ArgumentParser:
     p = argparse.ArgumentParser(prog="kpi", description="Consortium KPI warehouse")
     p.add_argument("-v", "--verbose", action="store_true", help="log every step")
@@ -90,6 +111,25 @@ def parser() -> argparse.ArgumentParser:
     status.add_argument("--warehouse", required=True)
     status.add_argument("--lake")
     status.set_defaults(func=_status)
+
+    from ingest.generate import add_arguments
+
+    generate = sub.add_parser(
+        "generate", help="write a synthetic landing zone that follows the contract"
+    )
+    add_arguments(generate)
+    generate.set_defaults(func=_generate)
+
+    demo = sub.add_parser(
+        "demo", help="synthetic consortia, a few nights of the real DAG, the KPI table"
+    )
+    demo.add_argument("--dir", default="demo", help="working folder (replaced)")
+    demo.add_argument("--start", default="2026-03-01", help="first business date")
+    demo.add_argument("--days", type=int, default=21, help="days of synthetic extracts")
+    demo.add_argument("--nights", type=int, default=3, help="DAG runs over those days")
+    demo.add_argument("--seed", type=int, default=7)
+    demo.add_argument("--fault-rate", type=float, default=0.01)
+    demo.set_defaults(func=_demo)
 
     query = sub.add_parser("query", help="a read-only SQL query, printed as a table")
     query.add_argument("--warehouse", required=True)

@@ -63,3 +63,19 @@ def run_dbt(args: list[str], database: Path, warehouse: Path) -> list[dict]:
         tail = "\n".join(done.stdout.splitlines()[-15:])
         raise DbtFailedError(f"dbt {args[0]} failed: {detail or tail}")
     return nodes
+
+
+def docs(warehouse: str | Path) -> Path:
+    """`dbt docs generate --static` against a copy of the published file (never the file
+    itself: dbt opens its database read-write). Returns the single-file HTML site."""
+    import shutil
+    import tempfile
+
+    warehouse = Path(warehouse).absolute()
+    with tempfile.TemporaryDirectory(prefix="kpi-docs-") as tmp:
+        copy = Path(tmp) / "docs.duckdb"
+        shutil.copyfile(warehouse, copy)
+        run_dbt(["docs", "generate", "--static"], copy, warehouse)
+    site = dbt_paths(warehouse)["target"] / "static_index.html"
+    print(site)
+    return site
