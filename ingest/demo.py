@@ -58,7 +58,7 @@ def kpi_table(warehouse: Path) -> str:
                      WHEN d.unit = 'yuan' THEN printf('¥%,.2f', k.target)
                      ELSE printf('%s%.0f%%', CASE WHEN k.better = 'higher' THEN '≥' ELSE '≤' END, 100 * k.target) END AS target,
                 CASE WHEN k.meets_target THEN 'met 达标' WHEN NOT k.meets_target THEN 'MISSED 未达标' ELSE '' END AS met,
-                printf('%.0f%%', 100 * k.source_completeness) AS delivered
+                coalesce(printf('%.0f%%', 100 * k.source_completeness), '—') AS delivered
             FROM kpi_monthly k JOIN kpi_definitions d USING (kpi_id)
             ORDER BY k.consortium_id, k.month, d.display_order
             """
