@@ -132,3 +132,25 @@ def test_a_failed_night_publishes_nothing_and_leaves_the_file_byte_identical(
     assert first_night.read_bytes() == published
     with duckdb.connect(str(first_night), read_only=True) as con:
         assert con.sql("SELECT count(*) FROM fct_visits WHERE visit_id = 'v8'").fetchall() == [(0,)]
+
+
+def test_dbt_docs_generate_describes_every_mart(first_night):
+    import json
+
+    from ingest.transform import dbt_paths, docs
+
+    site = docs(first_night)
+    assert site.exists() and site.stat().st_size > 10_000
+    catalog = json.loads((dbt_paths(first_night)["target"] / "catalog.json").read_text())
+    manifest = json.loads((dbt_paths(first_night)["target"] / "manifest.json").read_text())
+    marts = [
+        n
+        for n in manifest["nodes"].values()
+        if n["resource_type"] == "model" and "/marts/" in n["original_file_path"]
+    ]
+    assert len(marts) >= 15
+    for node in marts:
+        assert node["description"], node["name"]
+        columns = catalog["nodes"][node["unique_id"]]["columns"]
+        undocumented = [c for c in columns if not node["columns"].get(c, {}).get("description")]
+        assert undocumented == [], (node["name"], undocumented)
