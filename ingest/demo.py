@@ -148,9 +148,18 @@ def run_demo(
             return 1
         _say(f"      published in {time.perf_counter() - t0:.0f} s")
 
-    _say("[4/4] dbt docs ...")
+    _say("[4/4] dbt docs and GX data docs ...")
     docs = subprocess.run(
         [str(bin_dir / "python"), "-c", "import sys; from ingest.transform import docs; docs(sys.argv[1])", str(warehouse)],
+        env=env, capture_output=True, text=True, check=False,
+    )  # fmt: skip
+    gx_docs = subprocess.run(
+        [
+            str(bin_dir / "python"), "-c",
+            "import sys, datetime as dt; from pathlib import Path; from ingest.expectations import build_data_docs; "
+            "print(build_data_docs(Path(sys.argv[1]), dt.date.fromisoformat(sys.argv[2]), Path(sys.argv[3])))",
+            str(warehouse), str(business_dates[-1]), str(workdir / "gx"),
+        ],
         env=env, capture_output=True, text=True, check=False,
     )  # fmt: skip
     print()
@@ -161,7 +170,11 @@ def run_demo(
     )
     _say(f"lake (Parquet):      {workdir / 'kpi.lake'}")
     _say(f"dbt docs:            {docs.stdout.strip() or 'not generated: ' + docs.stderr[-300:]}")
-    _say(f"GX suites:           {REPO / 'expectations'} (validated on every loaded delivery)")
+    _say(f"GX suites:           {REPO / 'expectations'} (validated on every night's landed rows)")
+    gx_url = gx_docs.stdout.strip().splitlines()[-1] if gx_docs.returncode == 0 else ""
+    _say(
+        f"GX data docs:        {gx_url or 'not built: ' + gx_docs.stderr[-300:]} (last night's rows)"
+    )
     _say(f"Airflow logs:        {workdir}/airflow-night-*.log")
     _say(f"demo took {time.perf_counter() - started:.0f} s")
     return 0

@@ -193,3 +193,49 @@ def validate_loaded(kind: Kind, loaded: pa.Table, business_date: dt.date) -> Non
 if __name__ == "__main__":
     for path in write_suites():
         print(f"wrote {path}")
+
+
+def build_data_docs(warehouse: Path, business_date: dt.date, project_dir: Path) -> str:
+    """Validate one business date's loaded rows of every kind (from the published file's `raw`
+    schema) with the contract suites in a file-backed GX project, and build its Data Docs.
+    Returns the docs' URL. The nightly path uses the ephemeral context above; this is for
+    people who want GX's own report (`kpi demo` prints where it is)."""
+    import duckdb
+
+    gx, _ = _gx()
+    context = gx.get_context(mode="file", project_root_dir=str(project_dir))
+    context.variables.progress_bars = {"globally": False}
+    source = context.data_sources.add_or_update_pandas("lake")
+    day = (business_date - EPOCH).days
+    parameters = {"min_record_day": day - MAX_RECORD_AGE_DAYS, "max_record_day": day}
+    with duckdb.connect(str(warehouse), read_only=True) as con:
+        for kind in KINDS.values():
+            suite = context.suites.add_or_update(
+                gx.ExpectationSuite(
+                    name=f"contract_{kind.name}", expectations=suite_expectations(kind)
+                )
+            )
+            asset = source.add_dataframe_asset(kind.name)
+            validation = context.validation_definitions.add_or_update(
+                gx.ValidationDefinition(
+                    name=f"{kind.name}_loaded",
+                    data=asset.add_batch_definition_whole_dataframe("business_date"),
+                    suite=suite,
+                )
+            )
+            checkpoint = context.checkpoints.add_or_update(
+                gx.Checkpoint(
+                    name=f"{kind.name}_loaded",
+                    validation_definitions=[validation],
+                    actions=[gx.checkpoint.UpdateDataDocsAction(name="data_docs")],
+                )
+            )
+            rows = con.sql(
+                f"SELECT * FROM raw.{kind.name} WHERE business_date = $d",
+                params={"d": business_date},
+            )
+            checkpoint.run(
+                batch_parameters={"dataframe": _frame(kind, rows.to_arrow_table())},
+                expectation_parameters=parameters,
+            )
+    return context.get_docs_sites_urls()[0]["site_url"]

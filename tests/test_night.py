@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import datetime as dt
 import os
 
 import duckdb
@@ -154,3 +155,15 @@ def test_dbt_docs_generate_describes_every_mart(first_night):
         columns = catalog["nodes"][node["unique_id"]]["columns"]
         undocumented = [c for c in columns if not node["columns"].get(c, {}).get("description")]
         assert undocumented == [], (node["name"], undocumented)
+
+
+def test_gx_data_docs_of_a_night(first_night, tmp_path):
+    from pathlib import Path
+
+    from ingest.expectations import build_data_docs
+
+    url = build_data_docs(first_night, dt.date(2026, 3, 10), tmp_path / "gx")
+    index = Path(url.removeprefix("file://"))
+    assert index.exists()
+    results = list((index.parent / "validations").rglob("*.html"))
+    assert len(results) == 4  # one per extract kind
