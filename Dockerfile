@@ -11,6 +11,7 @@ COPY ingest ./ingest
 COPY dags ./dags
 COPY dbt_project ./dbt_project
 COPY expectations ./expectations
+COPY dashboard ./dashboard
 RUN uv sync --frozen --no-dev --group deploy && useradd --create-home --uid 50000 airflow \
     && mkdir -p /opt/airflow /data && chown -R airflow /opt/airflow /data /opt/project
 USER airflow

@@ -24,20 +24,28 @@ demo: $(VENV)/.synced
 	$(VENV)/bin/kpi demo
 
 test: $(VENV)/.synced
-	$(VENV)/bin/ruff check ingest dags tests bench
-	$(VENV)/bin/ruff format --check ingest dags tests bench
-	$(VENV)/bin/python -m pytest -q -ra
+	$(VENV)/bin/ruff check ingest dags dashboard tests bench
+	$(VENV)/bin/ruff format --check ingest dags dashboard tests bench
+	$(VENV)/bin/python -m pytest -q -ra -n 2 --dist loadfile
 
 lint: $(VENV)/.synced
-	$(VENV)/bin/ruff check ingest dags tests bench
+	$(VENV)/bin/ruff check ingest dags dashboard tests bench
 
 format: $(VENV)/.synced
-	$(VENV)/bin/ruff format ingest dags tests bench
-	$(VENV)/bin/ruff check --fix ingest dags tests bench
+	$(VENV)/bin/ruff format ingest dags dashboard tests bench
+	$(VENV)/bin/ruff check --fix ingest dags dashboard tests bench
 
 # Regenerate expectations/*.json from ingest/contract.py (a test fails when they drift).
 suites: $(VENV)/.synced
 	$(VENV)/bin/python -m ingest.expectations
+
+# The dashboard on http://localhost:8501 over the demo warehouse (or KPI_WAREHOUSE=...).
+KPI_WAREHOUSE ?= demo/kpi.duckdb
+DASHBOARD_PORT ?= 8501
+dashboard: $(VENV)/.synced
+	$(VENV)/bin/streamlit run dashboard/app.py --server.address 127.0.0.1 --server.port $(DASHBOARD_PORT) \
+	  --server.headless true --browser.gatherUsageStats false --client.toolbarMode minimal \
+	  -- --warehouse $(KPI_WAREHOUSE)
 
 clean:
 	rm -rf $(VENV) .tools demo

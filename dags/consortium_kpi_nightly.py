@@ -34,6 +34,8 @@ The night of business date **D** (the run's data interval starts on D, Asia/Shan
 4. **audit** — reconcile every file (read = loaded + quarantined), compare lake rows with the
    audit, scan every text column for clear resident IDs.
 5. **publish** — atomically replace the published DuckDB file.
+6. **export_for_bi** — the marts as Parquet and as a DuckDB-1.x-readable file in `kpi.marts/`
+   (switched atomically), for BI drivers that cannot open DuckDB 2.0 storage.
 
 A failure anywhere before *publish* publishes nothing: the last good warehouse stays readable,
 and `notify_failure` raises the alert (log, and `KPI_ALERT_WEBHOOK` if set). Configuration:
@@ -105,9 +107,16 @@ def consortium_kpi_nightly():
 
         return str(night.publish_build(night_config()))
 
+    @task
+    def export_for_bi() -> str:
+        from ingest import night
+        from ingest.airflow_support import night_config
+
+        return str(night.export_for_bi(night_config()))
+
     codes = land_reference()
     ingested = ingest.partial(registry_codes=codes).expand(kind=KINDS)
-    ingested >> dbt_build() >> audit() >> publish()
+    ingested >> dbt_build() >> audit() >> publish() >> export_for_bi()
 
 
 consortium_kpi_nightly()

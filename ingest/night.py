@@ -130,6 +130,14 @@ def publish_build(cfg: NightConfig) -> Path:
     return cfg.warehouse
 
 
+def export_for_bi(cfg: NightConfig) -> Path:
+    """The published marts as Parquet and as a DuckDB-1.x-readable file, for BI tools whose
+    DuckDB drivers cannot open DuckDB 2.0 storage (`kpi.marts/` beside the warehouse)."""
+    from dashboard.export import export_marts
+
+    return export_marts(cfg.warehouse)
+
+
 def run_night(cfg: NightConfig, key: PseudonymKey) -> dict[str, KindSummary]:
     """The whole night in one process (what `kpi run` does)."""
     codes = land_reference(cfg)
@@ -137,6 +145,7 @@ def run_night(cfg: NightConfig, key: PseudonymKey) -> dict[str, KindSummary]:
     build(cfg)
     audit_build(cfg)
     publish_build(cfg)
+    export_for_bi(cfg)
     return summaries
 
 

@@ -3,6 +3,7 @@ docker-compose, installed by .ci/run) and what the file references must exist in
 
 from __future__ import annotations
 
+import os
 import re
 import shutil
 import subprocess
@@ -13,6 +14,8 @@ import yaml
 
 REPO = Path(__file__).resolve().parent.parent
 COMPOSE = REPO / "docker-compose.yml"
+# The shell's variables win over --env-file in compose: give the parser none of the test run's.
+CLEAN_ENV = {"PATH": os.environ["PATH"]}
 AIRFLOW_SERVICES = {
     "airflow-api-server",
     "airflow-scheduler",
@@ -70,7 +73,7 @@ def test_compose_parser_accepts_the_file(tmp_path):
     env = filled_env(tmp_path)
     run = subprocess.run(
         ["docker-compose", "--project-directory", str(REPO), "--env-file", str(env), "-f", str(COMPOSE), "config"],
-        capture_output=True, text=True, check=False,
+        capture_output=True, text=True, check=False, env=CLEAN_ENV,
     )  # fmt: skip
     assert run.returncode == 0, run.stderr
     resolved = yaml.safe_load(run.stdout)
@@ -92,6 +95,6 @@ def test_compose_refuses_to_start_without_secrets(tmp_path):
     env.write_text((REPO / ".env.example").read_text())  # secrets left empty
     run = subprocess.run(
         ["docker-compose", "--project-directory", str(REPO), "--env-file", str(env), "-f", str(COMPOSE), "config"],
-        capture_output=True, text=True, check=False,
+        capture_output=True, text=True, check=False, env=CLEAN_ENV,
     )  # fmt: skip
     assert run.returncode != 0 and "set in .env" in run.stderr

@@ -35,7 +35,8 @@ def test_dag_is_the_documented_runbook(dag):
         "ingest": ["dbt_build"],
         "dbt_build": ["audit"],
         "audit": ["publish"],
-        "publish": [],
+        "publish": ["export_for_bi"],
+        "export_for_bi": [],
     }
 
 

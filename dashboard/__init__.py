@@ -1,0 +1,6 @@
+"""KPI dashboard of the consortium warehouse (issue 5): a Streamlit app over the published marts.
+
+`queries` reads the published DuckDB file read-only, one short connection per call; `labels`
+formats figures and bilingual labels; `app` is the Streamlit app; `export` writes the marts as
+Parquet (and a DuckDB 1.x-readable copy) beside the warehouse for other BI tools.
+"""

@@ -1,0 +1,210 @@
+"""Bilingual labels (Chinese first, English beside) and the display format of every figure.
+
+Values are stored unrounded in the marts (kpis.md); they are rounded here, for display only.
+"""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass
+
+# How a share is shown: 62.3%. How yuan are shown: ¥12,345.68.
+PERCENT_DECIMALS = 1
+YUAN_DECIMALS = 2
+
+# Watch and alert lines of the rankings (the registry has targets, not tolerances): a value that
+# misses its target is "watch" (关注) while within this margin of it, "alert" (预警) beyond it.
+# Shares: 5 percentage points. Yuan: 5 % of the target.
+WATCH_MARGIN_SHARE = 0.05
+WATCH_MARGIN_YUAN_FRACTION = 0.05
+
+SEP = " · "
+
+
+def bi(zh: str, en: str) -> str:
+    """A bilingual label: Chinese first, English beside."""
+    return f"{zh}{SEP}{en}"
+
+
+def _missing(value: object) -> bool:
+    if value is None:
+        return True
+    try:
+        return math.isnan(float(value))  # NaN / pandas NA from a NULL
+    except (TypeError, ValueError):
+        return True
+
+
+def format_value(value: float | None, unit: str) -> str:
+    """A KPI value for display: a percentage for ratios, yuan for `unit = 'yuan'`; — when NULL."""
+    if _missing(value):
+        return "—"
+    if unit == "yuan":
+        return format_yuan(value)
+    return format_percent(value)
+
+
+def format_percent(value: float | None, decimals: int = PERCENT_DECIMALS) -> str:
+    if _missing(value):
+        return "—"
+    return f"{100 * float(value):,.{decimals}f}%"
+
+
+def format_yuan(value: float | None, decimals: int = YUAN_DECIMALS) -> str:
+    if _missing(value):
+        return "—"
+    return f"¥{float(value):,.{decimals}f}"
+
+
+def format_count(value: float | None) -> str:
+    if _missing(value):
+        return "—"
+    return f"{int(value):,}"
+
+
+def format_target(target: float | None, unit: str, better: str) -> str:
+    """`≥ 65.0%` (higher is better) or `≤ ¥9,000.00` (lower is better); empty when no target."""
+    if _missing(target):
+        return ""
+    sign = "≥" if better == "higher" else "≤"
+    return f"{sign} {format_value(target, unit)}"
+
+
+def met_label(meets_target: bool | None, value: float | None, target: float | None) -> str:
+    if _missing(value):
+        return "无数据 no data"
+    if _missing(target):
+        return "无目标 no target"
+    return "达标 met" if bool(meets_target) else "未达标 missed"
+
+
+@dataclass(frozen=True)
+class Lines:
+    """The watch line (the target itself) and the alert line (the target less the margin)."""
+
+    watch: float
+    alert: float
+
+
+def lines_for(target: float | None, unit: str, better: str) -> Lines | None:
+    if _missing(target):
+        return None
+    target = float(target)
+    margin = abs(target) * WATCH_MARGIN_YUAN_FRACTION if unit == "yuan" else WATCH_MARGIN_SHARE
+    alert = target - margin if better == "higher" else target + margin
+    return Lines(watch=target, alert=alert)
+
+
+def band(value: float | None, target: float | None, unit: str, better: str) -> str | None:
+    """`ok` (target met), `watch` (missed, within the margin), `alert` (missed beyond it)."""
+    lines = lines_for(target, unit, better)
+    if lines is None or _missing(value):
+        return None
+    value = float(value)
+    if better == "higher":
+        return "ok" if value >= lines.watch else "watch" if value >= lines.alert else "alert"
+    return "ok" if value <= lines.watch else "watch" if value <= lines.alert else "alert"
+
+
+BAND_LABELS = {
+    "ok": "达标 on target",
+    "watch": "关注 watch",
+    "alert": "预警 alert",
+    None: "无目标或无数据 no target or no data",
+}
+BAND_COLOURS = {"ok": "#2e7d32", "watch": "#f9a825", "alert": "#c62828", None: "#9e9e9e"}
+
+# Institution tiers (dbt seed institution_tiers; dim_institution carries tier_name_zh).
+TIERS: dict[str, tuple[str, str]] = {
+    "village_clinic": ("村卫生室", "Village clinic"),
+    "community_station": ("社区卫生服务站", "Community health station"),
+    "clinic": ("诊所", "Clinic"),
+    "township_center": ("乡镇卫生院", "Township health centre"),
+    "community_center": ("社区卫生服务中心", "Community health centre"),
+    "county_hospital": ("县级医院", "County hospital"),
+    "public_health_agency": ("专业公共卫生机构", "Public-health agency"),
+    "city_hospital": ("市级医院", "City hospital"),
+    "provincial_hospital": ("省级医院", "Provincial hospital"),
+}
+TIER_ORDER = list(TIERS) + ["external_hospital", "pharmacy"]
+TIERS_EXTRA = {
+    "external_hospital": ("未登记外部医院", "Unregistered external hospital"),
+    "pharmacy": ("零售药店", "Retail pharmacy"),
+}
+
+
+def tier_label(tier: str | None) -> str:
+    zh, en = TIERS.get(tier or "", TIERS_EXTRA.get(tier or "", (tier or "未知", "unknown")))
+    return bi(zh, en)
+
+
+# Referral levels (kpis.md "Level").
+LEVELS: dict[int, tuple[str, str]] = {
+    1: ("村卫生室/站/诊所", "Village / station / clinic"),
+    2: ("乡镇卫生院/社区中心", "Township / community centre"),
+    3: ("县级医院", "County"),
+    4: ("市级/省级医院", "City / province"),
+}
+
+
+def level_label(level: int | None) -> str:
+    if _missing(level):
+        return bi("未知级别", "unknown level")
+    zh, en = LEVELS[int(level)]
+    return bi(f"L{int(level)} {zh}", en)
+
+
+DIRECTIONS = {
+    "upward": ("上转", "upward"),
+    "downward": ("下转", "downward"),
+    "lateral": ("平转", "lateral"),
+}
+
+KINDS = {
+    "visits": ("诊疗", "visits"),
+    "referrals": ("转诊", "referrals"),
+    "claims": ("医保结算", "claims"),
+    "public_health": ("公共卫生", "public health"),
+}
+
+
+def kind_label(kind: str | None) -> str:
+    zh, en = KINDS.get(kind or "", (kind or "", kind or ""))
+    return bi(zh, en)
+
+
+# Quarantine reason codes (extracts.md "Rejection").
+REASONS = {
+    "unreadable_file": ("文件无法解析", "unreadable file"),
+    "missing_required_column": ("缺少必填列", "missing required column"),
+    "manifest_mismatch": ("与清单不符", "manifest mismatch"),
+    "wrong_source_folder": ("报送目录不符", "wrong source folder"),
+    "missing_required_value": ("必填值为空", "missing required value"),
+    "invalid_patient_id": ("身份证号无效", "invalid patient ID"),
+    "unknown_institution": ("机构未登记", "unknown institution"),
+    "invalid_enum": ("代码值无效", "invalid code value"),
+    "invalid_date": ("日期无效", "invalid date"),
+    "invalid_amount": ("金额无效", "invalid amount"),
+    "out_of_range": ("数值超出范围", "out of range"),
+    "duplicate_key": ("主键重复", "duplicate key"),
+    "orphan_reversal": ("冲正无原结算", "orphan reversal"),
+}
+
+
+def reason_label(reason: str | None) -> str:
+    zh, en = REASONS.get(reason or "", (reason or "", reason or ""))
+    return bi(zh, en)
+
+
+SLOT_STATES = {
+    "loaded": ("已入库", "loaded"),
+    "quarantined": ("整文件隔离", "file quarantined"),
+    "missing": ("缺报", "missing"),
+    "unexpected": ("非预期报送", "unexpected delivery"),
+}
+SLOT_COLOURS = {
+    "loaded": "#2e7d32",
+    "quarantined": "#ef6c00",
+    "missing": "#c62828",
+    "unexpected": "#1565c0",
+}
