@@ -25,9 +25,9 @@ from ingest.contract import KINDS, MAX_RECORD_AGE_DAYS, REGION_CODE, SEX, Kind, 
 
 SUITE_DIR = Path(__file__).resolve().parent.parent / "expectations"
 # Dates judged against the business date are bound at validation time.
-# Dates reach GX as day numbers (days since 1970-01-01): its pandas engine compares datetimes
-# row by row in Python but numbers vectorised, 3x faster over the whole suite.
-PARAMETERS = ("min_record_day", "max_record_day")
+# Dates reach GX as day numbers (days since 1970-01-01), bound as min_record_day and
+# max_record_day: its pandas engine compares datetimes row by row in Python but numbers
+# vectorised, 3x faster over the whole suite.
 EPOCH = dt.date(1970, 1, 1)
 
 

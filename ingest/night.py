@@ -10,7 +10,6 @@ from __future__ import annotations
 
 import datetime as dt
 import logging
-import os
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -47,17 +46,6 @@ class NightConfig:
         warehouse = Path(warehouse).absolute()
         lake = Path(lake_dir).absolute() if lake_dir else default_lake_dir(warehouse)
         return cls(Path(landing).absolute(), warehouse, lake)
-
-    @classmethod
-    def from_env(cls) -> NightConfig:
-        missing = [v for v in ("KPI_LANDING_DIR", "KPI_WAREHOUSE") if not os.environ.get(v)]
-        if missing:
-            raise RuntimeError(f"set {' and '.join(missing)} (or pass --landing/--warehouse)")
-        return cls.build(
-            os.environ["KPI_LANDING_DIR"],
-            os.environ["KPI_WAREHOUSE"],
-            os.environ.get("KPI_LAKE_DIR"),
-        )
 
     @property
     def lake(self) -> Lake:
