@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import argparse
 import logging
+import os
 import sys
 from pathlib import Path
 
@@ -95,10 +96,24 @@ def parser() -> argparse.ArgumentParser:
     sub = p.add_subparsers(dest="command", required=True)
 
     run = sub.add_parser("run", help="one night: ingest, validate, build, test, publish")
-    run.add_argument("--landing", required=True, help="landing zone root")
-    run.add_argument("--warehouse", required=True, help="published DuckDB file")
+    # Flags win; the environment (interface.md) fills what they leave out.
+    env = os.environ.get
     run.add_argument(
-        "--lake", help="lake directory (default: beside the warehouse, kpi.duckdb -> kpi.lake/)"
+        "--landing",
+        default=env("KPI_LANDING_DIR"),
+        required=not env("KPI_LANDING_DIR"),
+        help="landing zone root [KPI_LANDING_DIR]",
+    )
+    run.add_argument(
+        "--warehouse",
+        default=env("KPI_WAREHOUSE"),
+        required=not env("KPI_WAREHOUSE"),
+        help="published DuckDB file [KPI_WAREHOUSE]",
+    )
+    run.add_argument(
+        "--lake",
+        default=env("KPI_LAKE_DIR"),
+        help="lake directory [KPI_LAKE_DIR] (default: beside the warehouse, kpi.duckdb -> kpi.lake/)",
     )
     run.add_argument(
         "--demo-key",
