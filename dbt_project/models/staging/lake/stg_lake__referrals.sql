@@ -8,12 +8,7 @@ renamed as (
 
     select
         -- delivery
-        cast(business_date as date) as business_date,
-        cast(source_code as {{ dbt.type_string() }}) as source_code,
-        cast(file_sha256 as {{ dbt.type_string() }}) as file_sha256,
-        cast(file_name as {{ dbt.type_string() }}) as file_name,
-        cast(row_number as {{ dbt.type_int() }}) as source_row_number,
-        cast(_loaded_at as {{ dbt.type_timestamp() }}) as loaded_at,
+        {{ delivery_columns() }},
 
         -- record (one event in the referral's life)
         cast(referral_id as {{ dbt.type_string() }}) as referral_id,
