@@ -189,13 +189,7 @@ def page_overview(consortium_id: str, month: dt.date) -> None:
 
     st.subheader(L.bi("趋势", "trend over the loaded months"))
     definitions = load("definitions")
-    names = dict(
-        zip(
-            definitions["kpi_id"],
-            definitions["name_zh"] + L.SEP + definitions["name_en"],
-            strict=True,
-        )
-    )
+    names = kpi_names(definitions)
     kpi_id = st.selectbox(
         L.bi("指标", "KPI"), list(definitions["kpi_id"]), format_func=names.get, key="trend-kpi"
     )
@@ -266,15 +260,20 @@ def ranking_chart(
     st.plotly_chart(fig, key=key)
 
 
-def page_rankings(consortium_id: str, month: dt.date, consortia: pd.DataFrame) -> None:
-    definitions = load("definitions")
-    names = dict(
+def kpi_names(definitions: pd.DataFrame) -> dict[str, str]:
+    """kpi_id -> "中文名 · English name", the label of every KPI selector."""
+    return dict(
         zip(
             definitions["kpi_id"],
             definitions["name_zh"] + L.SEP + definitions["name_en"],
             strict=True,
         )
     )
+
+
+def page_rankings(consortium_id: str, month: dt.date, consortia: pd.DataFrame) -> None:
+    definitions = load("definitions")
+    names = kpi_names(definitions)
     kpi_id = st.selectbox(
         L.bi("排名指标", "KPI to rank"),
         list(definitions["kpi_id"]),
