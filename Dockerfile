@@ -12,6 +12,10 @@ COPY dags ./dags
 COPY dbt_project ./dbt_project
 COPY expectations ./expectations
 COPY dashboard ./dashboard
+COPY synthetic ./synthetic
+COPY warehouse ./warehouse
+COPY night ./night
+COPY cli ./cli
 RUN uv sync --frozen --no-dev --group deploy && useradd --create-home --uid 50000 airflow \
     && mkdir -p /opt/airflow /data && chown -R airflow /opt/airflow /data /opt/project
 USER airflow

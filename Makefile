@@ -24,16 +24,16 @@ demo: $(VENV)/.synced
 	$(VENV)/bin/kpi demo
 
 test: $(VENV)/.synced
-	$(VENV)/bin/ruff check ingest dags dashboard tests bench
-	$(VENV)/bin/ruff format --check ingest dags dashboard tests bench
+	$(VENV)/bin/ruff check ingest synthetic warehouse night cli dags dashboard tests bench
+	$(VENV)/bin/ruff format --check ingest synthetic warehouse night cli dags dashboard tests bench
 	$(VENV)/bin/python -m pytest -q -ra -n 2 --dist loadfile
 
 lint: $(VENV)/.synced
-	$(VENV)/bin/ruff check ingest dags dashboard tests bench
+	$(VENV)/bin/ruff check ingest synthetic warehouse night cli dags dashboard tests bench
 
 format: $(VENV)/.synced
-	$(VENV)/bin/ruff format ingest dags dashboard tests bench
-	$(VENV)/bin/ruff check --fix ingest dags dashboard tests bench
+	$(VENV)/bin/ruff format ingest synthetic warehouse night cli dags dashboard tests bench
+	$(VENV)/bin/ruff check --fix ingest synthetic warehouse night cli dags dashboard tests bench
 
 # Regenerate expectations/*.json from ingest/contract.py (a test fails when they drift).
 suites: $(VENV)/.synced

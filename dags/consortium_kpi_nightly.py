@@ -1,6 +1,6 @@
 """Nightly consortium KPI warehouse: the night's runbook, one task a step.
 
-Every task calls a tested function of `ingest.night` (the same ones `kpi run` calls), imported
+Every task calls a tested function of `night.steps` (the same ones `kpi run` calls), imported
 inside the task so that parsing this file does no work.
 """
 
@@ -12,7 +12,7 @@ import pendulum
 from airflow.sdk import dag, task
 from airflow.sdk.definitions.timetables.interval import CronDataIntervalTimetable
 
-from ingest.airflow_support import notify_failure
+from night.airflow_support import notify_failure
 
 KINDS = ["visits", "referrals", "claims", "public_health"]
 
@@ -63,8 +63,8 @@ Backfills: `airflow backfill create --dag-id consortium_kpi_nightly --from-date 
 def consortium_kpi_nightly():
     @task
     def land_reference() -> list[str]:
-        from ingest import night
-        from ingest.airflow_support import night_config
+        from night import steps as night
+        from night.airflow_support import night_config
 
         return night.land_reference(night_config())
 
@@ -72,8 +72,8 @@ def consortium_kpi_nightly():
     def ingest(kind: str, registry_codes: list[str], data_interval_start=None) -> dict:
         from dataclasses import asdict
 
-        from ingest import night
-        from ingest.airflow_support import night_config, pseudonym_key
+        from night import steps as night
+        from night.airflow_support import night_config, pseudonym_key
 
         business_date = data_interval_start.in_timezone("Asia/Shanghai").date()
         summary = night.ingest(
@@ -85,8 +85,8 @@ def consortium_kpi_nightly():
     def dbt_build() -> dict[str, int]:
         from collections import Counter
 
-        from ingest import night
-        from ingest.airflow_support import night_config
+        from night import steps as night
+        from night.airflow_support import night_config
 
         nodes = night.build(night_config())
         for n in nodes:  # the per-model and per-test result, in the task log
@@ -95,22 +95,22 @@ def consortium_kpi_nightly():
 
     @task
     def audit() -> None:
-        from ingest import night
-        from ingest.airflow_support import night_config
+        from night import steps as night
+        from night.airflow_support import night_config
 
         night.audit_build(night_config())
 
     @task
     def publish() -> str:
-        from ingest import night
-        from ingest.airflow_support import night_config
+        from night import steps as night
+        from night.airflow_support import night_config
 
         return str(night.publish_build(night_config()))
 
     @task
     def export_for_bi() -> str:
-        from ingest import night
-        from ingest.airflow_support import night_config
+        from night import steps as night
+        from night.airflow_support import night_config
 
         return str(night.export_for_bi(night_config()))
 

@@ -1,4 +1,4 @@
-"""KPI dashboard of the consortium warehouse (issue 5): a Streamlit app over the published marts.
+"""KPI dashboard of the consortium warehouse: a Streamlit app over the published marts.
 
 `queries` reads the published DuckDB file read-only, one short connection per call; `labels`
 formats figures and bilingual labels; `app` is the Streamlit app; `export` writes the marts as

@@ -1,4 +1,4 @@
-"""医共体绩效看板 · Consortium KPI dashboard (issue 5).
+"""医共体绩效看板 · Consortium KPI dashboard.
 
     streamlit run dashboard/app.py -- --warehouse /data/warehouse/kpi.duckdb
     KPI_WAREHOUSE=/data/warehouse/kpi.duckdb streamlit run dashboard/app.py

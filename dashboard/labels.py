@@ -1,6 +1,6 @@
 """Bilingual labels (Chinese first, English beside) and the display format of every figure.
 
-Values are stored unrounded in the marts (kpis.md); they are rounded here, for display only.
+Values are stored unrounded in the marts; they are rounded here, for display only.
 """
 
 from __future__ import annotations
@@ -138,7 +138,7 @@ def tier_label(tier: str | None) -> str:
     return bi(zh, en)
 
 
-# Referral levels (kpis.md "Level").
+# Referral levels: upward when the receiver's level is higher than the sender's.
 LEVELS: dict[int, tuple[str, str]] = {
     1: ("村卫生室/站/诊所", "Village / station / clinic"),
     2: ("乡镇卫生院/社区中心", "Township / community centre"),
@@ -173,7 +173,7 @@ def kind_label(kind: str | None) -> str:
     return bi(zh, en)
 
 
-# Quarantine reason codes (extracts.md "Rejection").
+# Quarantine reason codes of the extract contract (ingest/contract.py REASON_CODES).
 REASONS = {
     "unreadable_file": ("文件无法解析", "unreadable file"),
     "missing_required_column": ("缺少必填列", "missing required column"),

@@ -1,9 +1,9 @@
-"""Every read of the dashboard: small functions over the published marts (interface.md).
+"""Every read of the dashboard: small functions over the published marts.
 
 Each function opens the published DuckDB file read-only, runs its query and closes the file
 before returning (`read_only`): the dashboard never holds the warehouse, so the night's publish
 (an atomic os.replace of the file) is never blocked and the next query reads the new file. The
-SQL restates the KPI rules of kpis.md only where a page breaks a KPI down (by institution, level
+SQL restates the KPI rules of the marts only where a page breaks a KPI down (by institution, level
 or tier); the tests check that every breakdown adds up to the mart's numerator and denominator.
 """
 
@@ -19,26 +19,18 @@ from pathlib import Path
 import duckdb
 import pandas as pd
 
-WAREHOUSE_ENV = "KPI_WAREHOUSE"
+from warehouse.marts import (  # noqa: F401  (re-exported for the pages)
+    MART_NAMES,
+    WAREHOUSE_ENV,
+    WarehouseMissingError,
+    mart_tables,
+    signature,
+)
 
 # Targets of the public-health items per institution are not a mart yet; the institution
 # ranking of public_health_task_completion reads the warehouse's staging view of
 # reference/public_health_targets.csv (and says so on the page when it is absent).
 PUBLIC_HEALTH_TARGETS = "staging.stg_reference__public_health_targets"
-
-# The marts other tools may read (interface.md "The published warehouse").
-MART_NAMES = (
-    "kpi_monthly",
-    "kpi_definitions",
-    "delivery_status",
-    "ingest_files",
-    "quarantine_rows",
-)
-MART_PREFIXES = ("dim_", "fct_")
-
-
-class WarehouseMissingError(FileNotFoundError):
-    """No published warehouse at the configured path."""
 
 
 def warehouse_path(argv: list[str] | None = None) -> Path:
@@ -53,17 +45,6 @@ def warehouse_path(argv: list[str] | None = None) -> Path:
             "or run `streamlit run dashboard/app.py -- --warehouse /path/to/kpi.duckdb`"
         )
     return Path(value).expanduser().absolute()
-
-
-def signature(path: Path) -> tuple[int, int, int]:
-    """Identity of the published file: changes with every publish (a new inode via os.replace)."""
-    try:
-        st = path.stat()
-    except FileNotFoundError as exc:
-        raise WarehouseMissingError(
-            f"{path}: no published warehouse yet - run `kpi run --landing DIR --warehouse {path}`"
-        ) from exc
-    return (st.st_ino, st.st_mtime_ns, st.st_size)
 
 
 @contextmanager
@@ -83,7 +64,7 @@ def fetch(path: Path, sql: str, params: dict | None = None) -> pd.DataFrame:
 
 
 def _region_matches(region: str, code: str) -> str:
-    """kpis.md "Region of a consortium": a code ending 00 is a city and matches on 4 digits."""
+    """Region of a consortium: a code ending 00 is a city and matches on 4 digits."""
     return (
         f"(CASE WHEN {region} IS NULL OR {code} IS NULL THEN FALSE "
         f"WHEN right({region}, 2) = '00' THEN left({code}, 4) = left({region}, 4) "
@@ -91,7 +72,7 @@ def _region_matches(region: str, code: str) -> str:
     )
 
 
-# Lead and member periods of the consortium $consortium_id (kpis.md "Consortium scope").
+# Lead and member periods of the consortium $consortium_id: the records that count for it.
 _MEMBERS = """
 members AS (
     SELECT institution_code, is_primary_care, valid_from AS period_start,
@@ -477,19 +458,3 @@ def source_completeness(path: Path, consortium_id: str) -> pd.DataFrame:
         """,
         {"consortium_id": consortium_id},
     )
-
-
-# --- export -------------------------------------------------------------------------------------
-
-
-def mart_tables(con: duckdb.DuckDBPyConnection, catalog: str | None = None) -> list[str]:
-    """The published marts present in the file (schema main of `catalog`, default the current one)."""
-    names = [
-        r[0]
-        for r in con.execute(
-            "SELECT table_name FROM information_schema.tables WHERE table_schema = 'main' "
-            "AND table_catalog = coalesce($catalog, current_database()) ORDER BY table_name",
-            {"catalog": catalog},
-        ).fetchall()
-    ]
-    return [n for n in names if n in MART_NAMES or n.startswith(MART_PREFIXES)]

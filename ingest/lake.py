@@ -1,6 +1,6 @@
 """The lake: validated raw zone, quarantine and ingest audit as Parquet.
 
-Layout under the lake root (interface.md `--lake`, default `<warehouse>.lake/`):
+Layout under the lake root (`--lake`, default `<warehouse>.lake/`):
 
     raw/<kind>/business_date=<D>/source_code=<S>/<delivery_id>.parquet         loaded rows
     quarantine/<kind>/business_date=<D>/source_code=<S>/<delivery_id>.parquet  rejected rows

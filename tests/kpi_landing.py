@@ -1,11 +1,11 @@
 """A small hand-made landing zone whose every KPI value is worked out in test_kpi_exact.py.
 
-The files follow extracts.md exactly: ``reference/*.csv`` and one folder per business date and
-source, ``<landing>/<YYYY-MM-DD>/<source_code>/<kind>.csv``. Visits, referrals and public-health
-records come from the institution's own folder (its code is the folder name); claims come from an
-insurance bureau's folder (``YB441623``, ``YB441602``, ``YB341100``). Every record date is on or
-before its folder's business date and within 366 days of it; an inpatient stay is delivered on its
-discharge date. Nothing here should be quarantined (the test checks that).
+The files follow the extract contract exactly: ``reference/*.csv`` and one folder per business
+date and source, ``<landing>/<YYYY-MM-DD>/<source_code>/<kind>.csv``. Visits, referrals and
+public-health records come from the institution's own folder (its code is the folder name); claims
+come from an insurance bureau's folder (``YB441623``, ``YB441602``, ``YB341100``). Every record
+date is on or before its folder's business date and within 366 days of it; an inpatient stay is
+delivered on its discharge date. Nothing here should be quarantined (the test checks that).
 
 The scenario is the one of tests/dbt/make_raw_fixture.py (two consortia, the same institutions,
 patients and most records), trimmed to two months (January and February 2024) and extended with

@@ -14,6 +14,7 @@ from landing_kit import BUSINESS_DATE, TEST_KEY, VISIT_HEADER, visit, write_csv,
 
 REPO = Path(__file__).resolve().parent.parent
 AIRFLOW = Path(sys.executable).with_name("airflow")
+DAG_FILE = REPO / "dags" / "consortium_kpi_nightly.py"
 
 
 @pytest.fixture(scope="module")
@@ -38,6 +39,22 @@ def test_dag_is_the_documented_runbook(dag):
         "publish": ["export_for_bi"],
         "export_for_bi": [],
     }
+
+
+def test_dag_module_imports_nothing_heavy():
+    """Import lines can hide a heavy import further down the chain: look at sys.modules."""
+    probe = (
+        "import importlib.util, sys\n"
+        f"spec = importlib.util.spec_from_file_location('dag', {str(DAG_FILE)!r})\n"
+        "spec.loader.exec_module(importlib.util.module_from_spec(spec))\n"
+        "heavy = ('duckdb', 'pyarrow', 'pandas', 'numpy', 'great_expectations', 'dbt')\n"
+        "print('heavy:', ','.join(m for m in heavy if m in sys.modules))\n"
+    )
+    done = subprocess.run(
+        [sys.executable, "-c", probe], capture_output=True, text=True, check=True, cwd=REPO
+    )
+    heavy = [line for line in done.stdout.splitlines() if line.startswith("heavy:")]
+    assert heavy == ["heavy: "]
 
 
 def test_dag_file_does_no_work_at_import():

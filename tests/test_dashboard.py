@@ -1,4 +1,4 @@
-"""The KPI dashboard (issue 5): every page rendered with Streamlit's AppTest against a generated
+"""The KPI dashboard: every page rendered with Streamlit's AppTest against a generated
 warehouse, the figures shown compared with the marts; the breakdowns add up to the KPIs; the file
 is read per request and never held; the marts export for DuckDB 1.x readers."""
 
@@ -19,7 +19,8 @@ import pandas as pd
 import pytest
 from streamlit.testing.v1 import AppTest
 
-from dashboard import export, labels, queries
+from dashboard import labels, queries
+from warehouse import bi_export as export
 
 REPO = Path(__file__).resolve().parent.parent
 APP = REPO / "dashboard" / "app.py"
@@ -48,7 +49,7 @@ def build_warehouse(tmp_path_factory: pytest.TempPathFactory) -> Path:
         shutil.rmtree(root, ignore_errors=True)
         root.mkdir(parents=True)
         subprocess.run(
-            [sys.executable, "-m", "ingest.generate", "--out", str(root / "landing"),
+            [sys.executable, "-m", "synthetic.generate", "--out", str(root / "landing"),
              "--start", "2026-02-27", "--days", "3", "--seed", "3", "--fault-rate", "0.01"],
             cwd=REPO, check=True, capture_output=True,
         )  # fmt: skip

@@ -1,7 +1,7 @@
 """The synthetic landing-zone generator (ingest/generate.py).
 
 The fault tests re-read every generated file with a small, independent reading of
-extracts.md (built on ingest.contract, not on the generator) and check that the reasons it
+the extract contract (built on ingest.contract, not on the generator) and check that the reasons it
 finds are exactly the faults the generator reports — so every injected row triggers its own
 reason and nothing else, and a zone generated without faults is entirely clean.
 """
@@ -37,10 +37,10 @@ from ingest.contract import (
     REGION_CODE,
     Kind,
 )
-from ingest.generate import arrived_by, generate_landing_zone, main, redeliver
-from ingest.generate_records import DOW_PUBLIC_HEALTH
-from ingest.generate_world import PH_ITEMS
 from ingest.identity import is_valid_id
+from synthetic.generate import arrived_by, generate_landing_zone, main, redeliver
+from synthetic.records import DOW_PUBLIC_HEALTH
+from synthetic.world import PH_ITEMS
 
 START = date(2024, 3, 4)  # a Monday
 DAYS = 5  # the plain zone for proportions

@@ -12,8 +12,8 @@ from pathlib import Path
 import duckdb
 import pytest
 
-from ingest.cli import main
-from ingest.generate import generate_landing_zone
+from cli.main import main
+from synthetic.generate import generate_landing_zone
 
 REPO = Path(__file__).resolve().parent.parent
 START = dt.date(2026, 3, 2)

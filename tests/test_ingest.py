@@ -21,9 +21,9 @@ from landing_kit import (
     write_xlsx,
 )
 
-from ingest.night import NightConfig, ingest, land_reference
 from ingest.pseudonym import PseudonymKey
-from ingest.warehouse import audit, load_raw_schema, start_working_copy
+from night.steps import NightConfig, ingest, land_reference
+from warehouse.publish import audit, load_raw_schema, start_working_copy
 
 KEY = PseudonymKey(TEST_KEY)
 TOWNSHIP = "H44162300011"

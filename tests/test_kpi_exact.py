@@ -1,9 +1,9 @@
-"""`kpi run` publishes exactly the KPI values worked out by hand (issue 3, acceptance).
+"""`kpi run` publishes exactly the KPI values worked out by hand (the acceptance test).
 
 The landing zone is tests/kpi_landing.py: two consortia, LP01 (county community, region 441623)
 and CZ01 (urban alliance, city 341100, which matches every 3411xx code), with records in January
 and February 2024. So kpi_monthly holds 2 consortia x 2 months x 10 KPIs = 40 rows, every one of
-which is worked out below from the landing files and kpis.md.
+which is worked out below from the landing files and the KPI definitions.
 
 Night 1 runs `kpi run` on the landing zone and compares the whole published kpi_monthly (numerator,
 denominator, value, target, better, meets_target) with the hand-worked table. Night 2 adds, on
@@ -11,8 +11,8 @@ business date 2024-02-12, a reversal of January's settlement C1 and a 'cancelled
 January's referral R1 (accepted on night 1), runs `kpi run` again, and checks that the cells
 that changed are exactly the expected ones, with the expected new values.
 
-source_completeness is not compared: it is the delivery-status measure of the issue (not a KPI
-figure of kpis.md), and night 2's new business date changes it by design.
+source_completeness is not compared: it is a delivery-status measure (not a KPI figure), and
+night 2's new business date changes it by design.
 """
 
 from __future__ import annotations
@@ -26,7 +26,7 @@ import kpi_landing
 import pytest
 from landing_kit import TEST_KEY
 
-from ingest.cli import main
+from cli.main import main
 
 JAN, FEB = "2024-01-01", "2024-02-01"
 HIGHER, LOWER = "higher", "lower"
@@ -46,7 +46,7 @@ BETTER = {
 # (consortium, month, kpi_id) -> (numerator, denominator, target, meets_target).
 # value = numerator / denominator, NULL when the denominator is 0; meets_target is NULL when the
 # value or the target is NULL, else value >= target (higher is better) or value <= target (lower).
-# Targets: reference/kpi_targets.csv for (kpi, consortium, 2024), else the kpis.md defaults
+# Targets: reference/kpi_targets.csv for (kpi, consortium, 2024), else the registry defaults
 # primary_care_visit_share 0.65, in_region_inpatient_share 0.90, public_health_task_completion
 # 1.00, else NULL.
 EXPECTED_NIGHT_ONE: dict[tuple[str, str, str], tuple[float, float, float | None, bool | None]] = {
@@ -285,7 +285,8 @@ def nights(tmp_path_factory) -> dict:
 
 
 def test_every_landed_row_is_loaded(nights) -> None:
-    # the fixture follows extracts.md: nothing quarantined, so every hand-counted row is in play
+    # the fixture follows the extract contract: nothing quarantined, so every hand-counted row
+    # is in play
     assert nights["quarantined"] == []
     assert nights["loaded"] == kpi_landing.record_counts()
 

@@ -17,8 +17,8 @@ from landing_kit import (
     write_reference,
 )
 
-from ingest.cli import main
-from ingest.warehouse import find_clear_ids
+from cli.main import main
+from warehouse.publish import find_clear_ids
 
 PID = resident_id()
 PUBLISHED_TABLES = {
@@ -138,7 +138,7 @@ def test_a_failed_night_publishes_nothing_and_leaves_the_file_byte_identical(
 def test_dbt_docs_generate_describes_every_mart(first_night):
     import json
 
-    from ingest.transform import dbt_paths, docs
+    from warehouse.transform import dbt_paths, docs
 
     site = docs(first_night)
     assert site.exists() and site.stat().st_size > 10_000

@@ -17,8 +17,8 @@ import pyarrow as pa
 import pyarrow.compute as pc
 
 from ingest.contract import DATE_FORMATS, KINDS, SEX, Column, Kind
-from ingest.generate_records import DEPARTMENTS, DIAGNOSES, Records
-from ingest.generate_world import ITEM_NAMES, World
+from synthetic.records import DEPARTMENTS, DIAGNOSES, Records
+from synthetic.world import ITEM_NAMES, World
 
 ENCODINGS = ("utf-8", "utf-8-sig", "gb18030")
 NAME_HEADERS = ("姓名", "患者姓名", "name", "patient_name")

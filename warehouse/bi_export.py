@@ -15,7 +15,7 @@ file). The export is written to a new hidden folder `.kpi.marts.<stamp>/`; then 
 the whole new one, never a mix. The previous export is kept (readers in flight), older ones are
 removed.
 
-    python -m dashboard.export --warehouse /data/warehouse/kpi.duckdb [--out DIR] [--force]
+    python -m warehouse.bi_export --warehouse /data/warehouse/kpi.duckdb [--out DIR] [--force]
 """
 
 from __future__ import annotations
@@ -31,7 +31,7 @@ from pathlib import Path
 
 import duckdb
 
-from dashboard.queries import WAREHOUSE_ENV, mart_tables, signature
+from warehouse.marts import WAREHOUSE_ENV, mart_tables, signature
 
 log = logging.getLogger(__name__)
 

@@ -30,10 +30,10 @@ import openpyxl
 import pyarrow as pa
 
 from ingest.contract import KINDS, Kind
-from ingest.generate_faults import Batch, inject
-from ingest.generate_format import FileStyle, draw_style, force_features, plain_style, to_strings
-from ingest.generate_io import manifest_bytes, render, sha256, unreadable, xlsx_bytes
-from ingest.generate_records import (
+from synthetic.faults import Batch, inject
+from synthetic.files import manifest_bytes, render, sha256, unreadable, xlsx_bytes
+from synthetic.format import FileStyle, draw_style, force_features, plain_style, to_strings
+from synthetic.records import (
     INPATIENT,
     Records,
     Schedule,
@@ -48,7 +48,7 @@ from ingest.generate_records import (
     sort_by_source,
     visits,
 )
-from ingest.generate_world import SCALES, World, build_world, write_reference
+from synthetic.world import SCALES, World, build_world, write_reference
 
 REVERSAL_RATE = 0.015  # share of settlements reversed on a later day
 KIND_ORDER = ("visits", "referrals", "claims", "public_health")
@@ -494,7 +494,7 @@ def _update_manifest(folder: Path, name: str, rows: int, digest: str) -> None:
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
-    """The options of ``kpi generate`` (interface.md), for the ``kpi`` CLI's subparser."""
+    """The options of ``kpi generate``, for the ``kpi`` CLI's subparser."""
     parser.add_argument("--out", type=Path, required=True, help="landing zone folder to write")
     parser.add_argument(
         "--start", type=date.fromisoformat, required=True, help="first business date, YYYY-MM-DD"

@@ -82,7 +82,7 @@ def _pad(text: str, width: int) -> str:
 def run_demo(
     workdir: Path, start: dt.date, days: int, nights: int, seed: int, fault_rate: float
 ) -> int:
-    from ingest.generate import generate_landing_zone
+    from synthetic.generate import generate_landing_zone
 
     started = time.perf_counter()
     workdir = workdir.absolute()
@@ -150,7 +150,7 @@ def run_demo(
 
     _say("[4/4] dbt docs and GX data docs ...")
     docs = subprocess.run(
-        [str(bin_dir / "python"), "-c", "import sys; from ingest.transform import docs; docs(sys.argv[1])", str(warehouse)],
+        [str(bin_dir / "python"), "-c", "import sys; from warehouse.transform import docs; docs(sys.argv[1])", str(warehouse)],
         env=env, capture_output=True, text=True, check=False,
     )  # fmt: skip
     gx_docs = subprocess.run(

@@ -20,8 +20,7 @@ from ingest.contract import KINDS
 from ingest.deliveries import KindSummary, ingest_kind
 from ingest.lake import Lake
 from ingest.pseudonym import PseudonymKey
-from ingest.transform import DBT_PROJECT_DIR, run_dbt
-from ingest.warehouse import (
+from warehouse.publish import (
     AuditFailedError,
     audit,
     load_raw_schema,
@@ -29,6 +28,7 @@ from ingest.warehouse import (
     start_working_copy,
     working_path,
 )
+from warehouse.transform import DBT_PROJECT_DIR, run_dbt
 
 log = logging.getLogger(__name__)
 
@@ -53,7 +53,7 @@ class NightConfig:
 
 
 def default_lake_dir(warehouse: Path) -> Path:
-    """`kpi.duckdb` -> `kpi.lake/` beside it (interface.md)."""
+    """`kpi.duckdb` -> `kpi.lake/` beside it."""
     return warehouse.with_name(warehouse.stem + ".lake")
 
 
@@ -95,9 +95,9 @@ def build(cfg: NightConfig) -> list[dict]:
     work = start_working_copy(cfg.warehouse)
     with duckdb.connect(str(work)) as con:
         load_raw_schema(con, cfg.lake)
-    if (DBT_PROJECT_DIR / "dbt_project.yml").exists():
-        return run_dbt(["build"], work, cfg.warehouse)
-    return []
+    if not (DBT_PROJECT_DIR / "dbt_project.yml").exists():  # fail closed: never publish raw only
+        raise FileNotFoundError(f"no dbt project at {DBT_PROJECT_DIR}: nothing to build")
+    return run_dbt(["build"], work, cfg.warehouse)
 
 
 def audit_build(cfg: NightConfig) -> None:
@@ -121,9 +121,13 @@ def publish_build(cfg: NightConfig) -> Path:
 def export_for_bi(cfg: NightConfig) -> Path:
     """The published marts as Parquet and as a DuckDB-1.x-readable file, for BI tools whose
     DuckDB drivers cannot open DuckDB 2.0 storage (`kpi.marts/` beside the warehouse)."""
-    from dashboard.export import export_marts
+    from warehouse.bi_export import export_marts
 
     return export_marts(cfg.warehouse)
+
+
+class ExportFailedError(RuntimeError):
+    """The night published; only the BI export after it failed (the last export stays)."""
 
 
 def run_night(cfg: NightConfig, key: PseudonymKey) -> dict[str, KindSummary]:
@@ -133,7 +137,10 @@ def run_night(cfg: NightConfig, key: PseudonymKey) -> dict[str, KindSummary]:
     build(cfg)
     audit_build(cfg)
     publish_build(cfg)
-    export_for_bi(cfg)
+    try:
+        export_for_bi(cfg)
+    except Exception as exc:
+        raise ExportFailedError(str(exc)) from exc
     return summaries
 
 

@@ -20,7 +20,7 @@ from pathlib import Path
 import numpy as np
 
 from ingest.contract import REFERENCE_FILES, SERVICE_ITEMS
-from ingest.generate_people import BirthGrid, region_digits, s_count
+from synthetic.people import BirthGrid, region_digits, s_count
 
 SCALES = ("county", "city", "province")
 VISITS_PER_CAPITA_YEAR = 6.0  # 诊疗人次 per resident and year at consortium members

@@ -6,9 +6,12 @@ import json
 import logging
 import os
 import urllib.request
+from typing import TYPE_CHECKING
 
-from ingest.night import NightConfig
 from ingest.pseudonym import KEY_ENV, PseudonymKey
+
+if TYPE_CHECKING:  # the DAG file imports this module: nothing heavy at parse time
+    from night.steps import NightConfig
 
 log = logging.getLogger(__name__)
 
@@ -25,6 +28,8 @@ def setting(name: str) -> str | None:
 
 
 def night_config() -> NightConfig:
+    from night.steps import NightConfig
+
     landing, warehouse = setting("KPI_LANDING_DIR"), setting("KPI_WAREHOUSE")
     if not landing or not warehouse:
         raise RuntimeError(

@@ -15,14 +15,14 @@ import numpy as np
 import pyarrow as pa
 
 from ingest.contract import CLAIMS, REFERRALS, TIERS, VISITS
-from ingest.generate_people import (
+from synthetic.people import (
     ascii_digits,
     cohort_people,
     days_for_ages,
     fixed_width_strings,
     patient_ids,
 )
-from ingest.generate_world import ITEM_NAMES, PH_ITEMS, PRIMARY_TIERS, World, ph_cohorts
+from synthetic.world import ITEM_NAMES, PH_ITEMS, PRIMARY_TIERS, World, ph_cohorts
 
 EPOCH = date(1970, 1, 1)
 VISIT_TYPES = tuple(VISITS.column("visit_type").labels)  # outpatient, emergency, inpatient, home

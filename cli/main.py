@@ -1,4 +1,4 @@
-"""`kpi`: the command line of the warehouse (interface.md)."""
+"""`kpi`: the command line of the warehouse."""
 
 from __future__ import annotations
 
@@ -12,8 +12,8 @@ import duckdb
 
 
 def _run(args: argparse.Namespace) -> int:
-    from ingest.night import NightConfig, record_run, run_night
     from ingest.pseudonym import MissingKeyError, PseudonymKey
+    from night.steps import ExportFailedError, NightConfig, record_run, run_night
 
     try:
         key = PseudonymKey.from_env(allow_demo=args.demo_key)
@@ -23,6 +23,14 @@ def _run(args: argparse.Namespace) -> int:
     cfg = NightConfig.build(args.landing, args.warehouse, args.lake)
     try:
         summaries = run_night(cfg, key)
+    except ExportFailedError as exc:
+        record_run(cfg, "published_export_failed", str(exc))
+        print(
+            f"kpi run: published {cfg.warehouse}, but the BI export failed (the previous "
+            f"export stays in place).\n  {exc}",
+            file=sys.stderr,
+        )
+        return 0  # published: exit 0 by the interface; the run log and stderr say the rest
     except Exception as exc:  # noqa: BLE001 - every failure means: nothing published
         record_run(cfg, "failed", str(exc))
         print(
@@ -41,7 +49,7 @@ def _run(args: argparse.Namespace) -> int:
 
 
 def _status(args: argparse.Namespace) -> int:
-    from ingest.night import default_lake_dir, recent_runs
+    from night.steps import default_lake_dir, recent_runs
 
     warehouse = Path(args.warehouse)
     runs = recent_runs(Path(args.lake) if args.lake else default_lake_dir(warehouse.absolute()))
@@ -70,7 +78,7 @@ def _query(args: argparse.Namespace) -> int:
 
 
 def _generate(args: argparse.Namespace) -> int:
-    from ingest import generate
+    from synthetic import generate
 
     return generate.run(args)
 
@@ -78,7 +86,7 @@ def _generate(args: argparse.Namespace) -> int:
 def _demo(args: argparse.Namespace) -> int:
     import datetime as dt
 
-    from ingest.demo import run_demo
+    from cli.demo import run_demo
 
     return run_demo(
         Path(args.dir),
@@ -96,7 +104,7 @@ def parser() -> argparse.ArgumentParser:
     sub = p.add_subparsers(dest="command", required=True)
 
     run = sub.add_parser("run", help="one night: ingest, validate, build, test, publish")
-    # Flags win; the environment (interface.md) fills what they leave out.
+    # Flags win; the environment fills what they leave out.
     env = os.environ.get
     run.add_argument(
         "--landing",
@@ -127,7 +135,7 @@ def parser() -> argparse.ArgumentParser:
     status.add_argument("--lake")
     status.set_defaults(func=_status)
 
-    from ingest.generate import add_arguments
+    from synthetic.generate import add_arguments
 
     generate = sub.add_parser(
         "generate", help="write a synthetic landing zone that follows the contract"

@@ -17,7 +17,7 @@ import pyarrow.compute as pc
 import pyarrow.csv as pacsv
 
 from ingest.contract import MONEY, Kind
-from ingest.generate_format import CONDITIONAL, FileStyle
+from synthetic.format import CONDITIONAL, FileStyle
 
 SURNAMES = (
     "王李张刘陈杨黄赵吴周徐孙马朱胡郭何林罗高郑梁谢宋唐许邓"

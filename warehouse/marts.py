@@ -1,0 +1,47 @@
+"""What the published warehouse offers readers: the mart tables and the file's identity."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import duckdb
+
+WAREHOUSE_ENV = "KPI_WAREHOUSE"
+
+# The marts other tools may read (the published warehouse's tables in schema main).
+MART_NAMES = (
+    "kpi_monthly",
+    "kpi_definitions",
+    "delivery_status",
+    "ingest_files",
+    "quarantine_rows",
+)
+MART_PREFIXES = ("dim_", "fct_")
+
+
+class WarehouseMissingError(FileNotFoundError):
+    """No published warehouse at the configured path."""
+
+
+def signature(path: Path) -> tuple[int, int, int]:
+    """Identity of the published file: changes with every publish (a new inode via os.replace)."""
+    try:
+        st = path.stat()
+    except FileNotFoundError as exc:
+        raise WarehouseMissingError(
+            f"{path}: no published warehouse yet - run `kpi run --landing DIR --warehouse {path}`"
+        ) from exc
+    return (st.st_ino, st.st_mtime_ns, st.st_size)
+
+
+def mart_tables(con: duckdb.DuckDBPyConnection, catalog: str | None = None) -> list[str]:
+    """The published marts present in the file (schema main of `catalog`, default the current one)."""
+    names = [
+        r[0]
+        for r in con.execute(
+            "SELECT table_name FROM information_schema.tables WHERE table_schema = 'main' "
+            "AND table_catalog = coalesce($catalog, current_database()) ORDER BY table_name",
+            {"catalog": catalog},
+        ).fetchall()
+    ]
+    return [n for n in names if n in MART_NAMES or n.startswith(MART_PREFIXES)]
