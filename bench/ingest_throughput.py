@@ -22,8 +22,8 @@ sys.path.insert(0, str(Path(__file__).resolve().parent.parent / "tests"))
 from landing_kit import BUSINESS_DATE, TEST_KEY, write_reference  # noqa: E402
 
 from ingest.identity import check_char  # noqa: E402
-from ingest.night import NightConfig, ingest, land_reference  # noqa: E402
 from ingest.pseudonym import PseudonymKey  # noqa: E402
+from night.steps import NightConfig, ingest, land_reference  # noqa: E402
 
 SOURCE = "H44162300011"
 

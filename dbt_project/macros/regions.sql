@@ -1,5 +1,5 @@
 {#-
-    Region matching of kpis.md: a region code ending in `00` is a prefecture-level city (市域)
+    Region matching of a consortium: a region code ending in `00` is a prefecture-level city (市域)
     and matches every code with the same first 4 digits; any other code (县域) matches itself
     only. `region_expr` is the consortium's region, `code_expr` the code being judged.
     Unknown codes match nothing (FALSE, never NULL).

@@ -1,6 +1,6 @@
 {#-
     A double-precision float. dbt.type_float() renders `float`, which DuckDB reads as a 4-byte
-    REAL: KPI values must be doubles (kpis.md), so this macro exists.
+    REAL: KPI values must be doubles (stored unrounded), so this macro exists.
 -#}
 {%- macro type_double() -%}
     {{ return(adapter.dispatch('type_double')()) }}

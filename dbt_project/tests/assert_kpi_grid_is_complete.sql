@@ -1,4 +1,4 @@
--- kpis.md: every consortium has a row for every KPI and every month from the first to the last
+-- The KPI grid: every consortium has a row for every KPI and every month from the first to the last
 -- month with any loaded record. With the unique (consortium, month, kpi) test this proves the
 -- grid complete: the row count must be consortia x KPIs x months, and the months must span
 -- exactly the record months.

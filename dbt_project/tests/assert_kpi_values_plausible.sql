@@ -1,5 +1,5 @@
 {{ config(severity='warn') }}
--- Plausibility of results (style.md 7, as Tuva's reasonable ranges): a value outside the
+-- Plausibility of results (as Tuva's reasonable ranges): a value outside the
 -- registry's band for a month whose denominator is large enough to judge is worth a look - a
 -- missing delivery, a join gone wrong, a coding change at a source. A warning, not an error.
 select

@@ -1,4 +1,4 @@
--- One row: the span of the loaded data. The record dates of kpis.md "Month" (visit_date,
+-- One row: the span of the loaded data. The record dates that decide a month (visit_date,
 -- discharge_date for inpatients, referral_date, settlement_date, service_date) of every loaded
 -- row bound the KPI grid; every date any table holds (admissions and business dates included)
 -- bounds the calendar; the business dates of the ingest audit bound the delivery calendar.

@@ -1,6 +1,7 @@
 -- One row per referral: its latest status, whether it is effective (accepted or completed), the
--- levels of sender and receiver on the referral date and the direction they give (kpis.md
--- "Level"), the receiver's region, and the consortium the sender belonged to on that date.
+-- levels of sender and receiver on the referral date and the direction they give (upward when
+-- the receiver's level is higher, downward when lower, lateral when equal), the receiver's
+-- region, and the consortium the sender belonged to on that date.
 
 with referrals as (
 
@@ -115,7 +116,7 @@ select
     referral_date,
     {{ month_start('referral_date') }} as referral_month,
     latest_status,
-    -- effective referral (kpis.md): latest status accepted or completed
+    -- effective referral: latest status accepted or completed
     latest_status in ('accepted', 'completed') as is_effective,
     from_level,
     to_level,

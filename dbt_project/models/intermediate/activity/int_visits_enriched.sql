@@ -66,7 +66,7 @@ select
     institution_tier,
     is_primary_care,
     visit_type,
-    -- 诊疗人次 (kpis.md "Visit count"): outpatient, emergency and home visits
+    -- 诊疗人次 (visit count): outpatient, emergency and home visits
     visit_type in ('outpatient', 'emergency', 'home') as is_counted_visit,
     patient_key,
     residence_region_code,

@@ -1,5 +1,5 @@
 -- One row per (business_date, source_code, kind) slot that was expected or delivered, from the
--- first to the last business date of the ingest audit. Expected (issue 3): every institution
+-- first to the last business date of the ingest audit. Expected: every institution
 -- that is lead or member of a consortium on the day delivers visits; every insurance bureau (a
 -- source_code that has ever delivered claims) delivers claims. The slot's current delivery is
 -- its latest file with status loaded or quarantined (replaced and skipped files are history).

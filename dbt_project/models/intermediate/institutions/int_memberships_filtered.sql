@@ -1,4 +1,4 @@
--- Consortium scope (kpis.md): the registry periods in which an institution is the lead or a
+-- Consortium scope: the registry periods in which an institution is the lead or a
 -- member of a consortium. An institution counts for a consortium on a date when the date lies
 -- in [valid_from, period_end] of one of these rows (empty valid_to = open).
 

@@ -1,5 +1,5 @@
 -- One row per consortium and month, every month from the first to the last month with any
--- loaded record (kpis.md "The KPI mart"): the grid every KPI is computed on.
+-- loaded record: the grid every KPI is computed on.
 
 with bounds as (
 

@@ -1,4 +1,4 @@
--- The four region-based claims KPIs on the consortium x month grid (kpis.md). They depend on the
+-- The four region-based claims KPIs on the consortium x month grid. They depend on the
 -- consortium's region, not on membership: a live settlement belongs to a consortium when the
 -- person is insured in its region (a code ending 00 is a city and matches on 4 digits), and is
 -- "in the region" when its institution's region matches too. Reversed settlements are not live;

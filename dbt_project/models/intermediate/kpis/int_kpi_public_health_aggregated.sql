@@ -1,4 +1,4 @@
--- The three public-health KPIs on the consortium x month grid (kpis.md), all year to date
+-- The three public-health KPIs on the consortium x month grid, all year to date
 -- (1 January of the month's year through the month's last day). A service counts for a
 -- consortium when its institution is lead or member of the consortium on the service date.
 

@@ -1,5 +1,5 @@
 -- referral_down_up_ratio and out_of_region_referral_share on the consortium x month grid
--- (kpis.md): effective referrals (latest status accepted/completed) sent by an institution that
+-- effective referrals (latest status accepted/completed) sent by an institution that
 -- is lead or member of the consortium on the referral date, by direction; upward referrals to a
 -- receiver outside the consortium's region (city codes ending 00 match on 4 digits).
 

@@ -1,4 +1,4 @@
--- primary_care_visit_share on the consortium x month grid (kpis.md): visit count (outpatient,
+-- primary_care_visit_share on the consortium x month grid: visit count (outpatient,
 -- emergency, home) at the consortium's primary-care institutions over visit count at all its
 -- institutions, an institution counting when it is lead or member on the visit date.
 

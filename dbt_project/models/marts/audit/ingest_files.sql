@@ -1,4 +1,4 @@
--- grain: one row per delivered file and delivery (interface.md "The published warehouse"),
+-- grain: one row per delivered file and delivery, part of the published warehouse,
 -- every status: loaded, skipped_duplicate, replaced, quarantined. Published under this name.
 
 with files as (

@@ -1,4 +1,4 @@
--- grain: one row per basic public-health service item (kpis.md, 13 items).
+-- grain: one row per basic public-health service item (13 items).
 
 with items as (
 

@@ -1,7 +1,7 @@
 -- grain: one row per live settlement - a claim_id with record_type settle (its latest delivery)
 -- that no reversal cancels. Reversed settlements and reversal rows count nowhere and are absent.
 --
--- Incremental (style.md 9): the live settlements a full rebuild would give are compared with the
+-- Incremental: the live settlements a full rebuild would give are compared with the
 -- stored ones; new or changed rows replace their key (delete+insert on claim_key) and the
 -- post-hook deletes settlements that are no longer live - a reversal arriving tonight for a
 -- settlement of any earlier month, or a correction that dropped the row. --full-refresh gives

@@ -1,7 +1,7 @@
 -- grain: one row per basic public-health service record - (institution_code, service_id), its
 -- latest delivery.
 --
--- Incremental (style.md 9), as fct_visits: changed or new rows replace their key (delete+insert
+-- Incremental, as fct_visits: changed or new rows replace their key (delete+insert
 -- on service_key), the post-hook deletes records a correction dropped; --full-refresh gives the
 -- same table, which the in_sync_with test checks every night.
 {{

@@ -1,6 +1,6 @@
 -- grain: one row per visit - (institution_code, visit_type, visit_id), its latest delivery.
 --
--- Incremental (style.md 9): the rows a full rebuild would give are compared with the stored
+-- Incremental: the rows a full rebuild would give are compared with the stored
 -- ones; new or changed rows replace their key (delete+insert on visit_key) and the post-hook
 -- deletes the rows whose visit no longer exists (a corrected delivery dropped it). Raw holds
 -- every current delivery, so no lookback window is needed and --full-refresh gives the same

@@ -1,6 +1,6 @@
 -- grain: one row per (consortium_id, month, kpi_id). Every consortium has a row for every KPI of
 -- the registry and every month from the first to the last month with any loaded record, data or
--- not (numerator 0, value NULL when the denominator is 0). kpis.md "The KPI mart".
+-- not (numerator 0, value NULL when the denominator is 0).
 
 with grid as (
 
