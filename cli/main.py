@@ -22,7 +22,8 @@ def _run(args: argparse.Namespace) -> int:
         return 2
     cfg = NightConfig.build(args.landing, args.warehouse, args.lake)
     try:
-        summaries = run_night(cfg, key)
+        phases: dict[str, float] = {}
+        summaries = run_night(cfg, key, phases)
     except ExportFailedError as exc:
         record_run(cfg, "published_export_failed", str(exc))
         print(
@@ -44,6 +45,7 @@ def _run(args: argparse.Namespace) -> int:
             f"{s.kind:<14} deliveries {s.deliveries:>5}  redelivered {s.duplicates:>4}  read {s.rows_read:>9}"
             f"  loaded {s.rows_loaded:>9}  quarantined {s.rows_quarantined:>7}"
         )
+    print("night phases: " + ", ".join(f"{k} {v:.1f} s" for k, v in phases.items()))
     print(f"published {cfg.warehouse} (lake: {cfg.lake_dir})")
     return 0
 

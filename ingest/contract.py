@@ -74,7 +74,9 @@ CONSORTIUM_KINDS = ("county_community", "urban_alliance")
 NATIONAL_INSTITUTION_CODE = r"^[HP][0-9]{11}$"
 REGION_CODE = r"^[0-9]{6}$"
 ICD10_CODE = r"^[A-Z][0-9]{2}(\.[0-9A-Z]{1,4})?$"
-MONEY = r"^[0-9]+(\.[0-9]{1,2})?$"
+# Yuan with at most two decimals, and at most 16 integer digits: what DECIMAL(18,2) holds (a
+# longer number would become NULL in the lake, so it is rejected as invalid_amount instead).
+MONEY = r"^[0-9]{1,16}(\.[0-9]{1,2})?$"
 DATE_FORMATS = ("%Y-%m-%d", "%Y/%m/%d", "%Y%m%d")
 # A record date may be at most this many days before the business date.
 MAX_RECORD_AGE_DAYS = 366
@@ -111,6 +113,18 @@ class Column:
 
 
 @dataclass(frozen=True)
+class Reversal:
+    """Rows of `type_column` = `reverse` cancel the row whose `id_column` their
+    `original_column` names; one with no such `settle` row is an orphan_reversal."""
+
+    type_column: str
+    settle: str
+    reverse: str
+    id_column: str
+    original_column: str
+
+
+@dataclass(frozen=True)
 class Kind:
     name: str
     columns: tuple[Column, ...]
@@ -118,6 +132,12 @@ class Kind:
     # Column that must equal the folder's source code (wrong_source_folder); None for claims,
     # which come from an insurance bureau's folder.
     source_column: str | None
+    # Declared rules of a kind (instead of special cases by name in the code that reads it):
+    reversal: Reversal | None = None
+    # (total, fund, personal): fund + personal = total and fund <= total (invalid_amount)
+    amount_split: tuple[str, str, str] | None = None
+    # A well-formed national insurance code counts as a known institution (unknown_institution)
+    national_codes_known: bool = False
 
     @property
     def file_stem(self) -> str:
@@ -244,6 +264,9 @@ CLAIMS = Kind(
     ),
     key=("claim_id",),
     source_column=None,
+    reversal=Reversal("record_type", "settle", "reverse", "claim_id", "original_claim_id"),
+    amount_split=("total_amount", "fund_paid", "personal_paid"),
+    national_codes_known=True,
 )
 
 PUBLIC_HEALTH = Kind(

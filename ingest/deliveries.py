@@ -11,15 +11,14 @@ from pathlib import Path
 
 import duckdb
 import pyarrow as pa
-import pyarrow.compute as pc
 
 from ingest.contract import KINDS, Kind
-from ingest.expectations import validate_loaded
-from ingest.lake import QUARANTINE_SCHEMA, Lake, read_parquet_sql, write_parquet_atomic
+from ingest.expectations import check_batch
+from ingest.lake import QUARANTINE_SCHEMA, Lake, read_parquet_sql, sql_literal, write_parquet_atomic
 from ingest.landing import LandingFile, discover, manifest_entry, sha256_of
 from ingest.pseudonym import PseudonymKey
 from ingest.reading import UnreadableFileError, read_delivery
-from ingest.validation import file_rejection, validate
+from ingest.validation import DELIVERY_ID, DELIVERY_META, file_rejection, validate
 
 log = logging.getLogger(__name__)
 
@@ -40,7 +39,8 @@ class Delivery:
     encoding: str | None = None
     dropped_columns: list[str] = field(default_factory=list)
     rows_read: int = 0
-    loaded: pa.Table | None = None
+    rows_loaded: int = 0
+    # rows of a file rejected whole (row validation's rejects go straight to the night's file)
     quarantined: pa.Table = field(default_factory=QUARANTINE_SCHEMA.empty_table)
     parsed: pa.Table | None = None  # parsed text, awaiting row validation
 
@@ -53,7 +53,7 @@ class Delivery:
         return (self.file.business_date, self.file.source_code, self.file.kind)
 
     def audit_row(self, landing: Path) -> dict:
-        loaded = self.loaded.num_rows if self.loaded is not None else 0
+        loaded = self.rows_loaded
         quarantined = self.rows_read - loaded
         return {
             "business_date": self.file.business_date,
@@ -93,21 +93,6 @@ class KindSummary:
         self.rows_read += row["rows_read"]
         self.rows_loaded += row["rows_loaded"]
         self.rows_quarantined += row["rows_quarantined"]
-
-
-def _with_delivery_columns(table: pa.Table, d: Delivery) -> pa.Table:
-    n = table.num_rows
-    stamped = {
-        "business_date": pa.array([d.file.business_date] * n, pa.date32()),
-        "source_code": pa.array([d.file.source_code] * n, pa.string()),
-        "file_sha256": pa.array([d.sha256] * n, pa.string()),
-        "file_name": pa.array([d.file.file_name] * n, pa.string()),
-    }
-    rest = {name: table[name] for name in table.column_names}
-    row_number = rest.pop("row_number")
-    stamped["row_number"] = row_number
-    stamped["_loaded_at"] = pa.array([d.ingested_at] * n, pa.timestamp("us"))
-    return pa.table({**stamped, **rest})
 
 
 class KindIngest:
@@ -178,18 +163,8 @@ class KindIngest:
                 delivery = self._process(f, data, sha)
                 current_sha[slot] = sha
                 new.append(delivery)
-            self._validate_rows(business_date, new)
-            if self.kind.name == "claims" and new:
-                self._quarantine_orphan_reversals(business_date, new)
-            landed = {
-                d.delivery_id: _with_delivery_columns(d.loaded, d)
-                for d in new
-                if d.loaded is not None
-            }
-            if landed:
-                validate_loaded(self.kind, pa.concat_tables(landed.values()), business_date)
+            self._land(business_date, new)
             for d in new:
-                self._write(d, landed.get(d.delivery_id))
                 audit_rows.append(d.audit_row(self.landing))
             self.lake.commit_audit(
                 self.kind.name, business_date, audit_rows, f"{self._now():%Y%m%dT%H%M%S%f}"
@@ -240,20 +215,85 @@ class KindIngest:
         d.parsed = parsed.table  # validated with the rest of the business date's files
         return d
 
-    def _validate_rows(self, business_date: dt.date, new: list[Delivery]) -> None:
+    def _land(self, business_date: dt.date, new: list[Delivery]) -> None:
+        """Validate the date's parsed deliveries in one query and write the night's raw and
+        quarantine files of this (kind, business date): the audit commit follows."""
+        stamp = f"{self._now():%Y%m%dT%H%M%S%f}"
+        rejected = [
+            d.quarantined.append_column(
+                DELIVERY_ID,
+                pa.repeat(pa.scalar(d.delivery_id, pa.string()), d.quarantined.num_rows),
+            )
+            for d in new
+            if d.quarantined.num_rows
+        ]
         pending = {d.delivery_id: d for d in new if d.parsed is not None}
-        if not pending:
-            return
-        results = validate(
-            self.con,
-            self.kind,
-            {i: (d.file.source_code, d.parsed) for i, d in pending.items()},
-            business_date=business_date,
-            key=self.key,
+        if pending:
+            batch = validate(
+                self.con,
+                self.kind,
+                {i: (d.file.source_code, d.parsed) for i, d in pending.items()},
+                business_date=business_date,
+                key=self.key,
+            )
+            batch.mark_orphan_reversals(self._earlier_settlements(business_date, new))
+            loaded = batch.loaded(self._meta(pending.values()))
+            check_batch(self.con, self.kind, loaded, business_date)
+            rejected.append(batch.quarantined())
+            for delivery_id, n in batch.loaded_counts().items():
+                pending[delivery_id].rows_loaded = n
+                pending[delivery_id].parsed = None
+            if loaded.num_rows:
+                write_parquet_atomic(
+                    loaded, self.lake.raw_file(self.kind.name, business_date, stamp)
+                )
+        rejected = [
+            t.select([DELIVERY_ID, *QUARANTINE_SCHEMA.names]) for t in rejected if t.num_rows
+        ]
+        if rejected:  # no empty quarantine files
+            write_parquet_atomic(
+                pa.concat_tables(rejected, promote_options="permissive"),
+                self.lake.quarantine_file(self.kind.name, business_date, stamp),
+            )
+
+    def _meta(self, deliveries) -> pa.Table:
+        return pa.Table.from_pylist(
+            [
+                {
+                    "_delivery": d.delivery_id,
+                    "business_date": d.file.business_date,
+                    "source_code": d.file.source_code,
+                    "file_sha256": d.sha256,
+                    "file_name": d.file.file_name,
+                    "_loaded_at": d.ingested_at,
+                }
+                for d in deliveries
+            ],
+            schema=DELIVERY_META,
         )
-        for delivery_id, result in results.items():
-            d = pending[delivery_id]
-            d.loaded, d.quarantined, d.parsed = result.loaded, result.quarantined, None
+
+    def _earlier_settlements(self, business_date: dt.date, new: list[Delivery]) -> str | None:
+        """SQL of the current settlements a reversal of `business_date` may cancel besides the
+        date's new ones: earlier dates, and this date's sources not redelivered tonight."""
+        rule = self.kind.reversal
+        if rule is None:
+            return None
+        replaced = {d.file.source_code for d in new}
+        current = [
+            c["delivery_id"]
+            for c in self.lake.current_deliveries(self.con, self.kind.name)
+            if c["business_date"] < business_date
+            or (c["business_date"] == business_date and c["source_code"] not in replaced)
+        ]
+        files = self.lake.zone_files("raw", self.kind.name, up_to=business_date)
+        if not current or not files:
+            return None
+        self.con.register("earlier_current", pa.table({"id": pa.array(current, pa.string())}))
+        return (
+            f"SELECT {rule.id_column} AS claim_id FROM {read_parquet_sql(files)} "
+            f"WHERE {rule.type_column} = {sql_literal(rule.settle)} "
+            f"AND {DELIVERY_ID} IN (SELECT id FROM earlier_current)"
+        )
 
     def _file_reason(self, f: LandingFile, table: pa.Table, sha: str) -> tuple[str, str] | None:
         missing = [c for c in self.kind.required_columns if c not in table.column_names]
@@ -276,68 +316,6 @@ class KindIngest:
                     f"_manifest.json sha256 {entry['sha256']} differs from the file's {sha}",
                 )
         return None
-
-    def _quarantine_orphan_reversals(self, business_date: dt.date, new: list[Delivery]) -> None:
-        """A reversal must cancel a settlement of this business date or an earlier one."""
-        loaded = [d for d in new if d.loaded is not None]
-        replaced = {(d.file.source_code) for d in new}
-        settled = set()
-        for d in loaded:
-            t = d.loaded
-            settled.update(t.filter(pc.equal(t["record_type"], "settle"))["claim_id"].to_pylist())
-        wanted = set()
-        for d in loaded:
-            t = d.loaded
-            wanted.update(
-                t.filter(pc.equal(t["record_type"], "reverse"))["original_claim_id"].to_pylist()
-            )
-        wanted -= settled
-        if wanted:
-            earlier = [
-                self.lake.raw_path("claims", c["business_date"], c["source_code"], c["delivery_id"])
-                for c in self.lake.current_deliveries(self.con, "claims")
-                if c["business_date"] < business_date
-                or (c["business_date"] == business_date and c["source_code"] not in replaced)
-            ]
-            earlier = [p for p in earlier if p.exists()]
-            if earlier:
-                self.con.register(
-                    "wanted", pa.table({"claim_id": pa.array(sorted(wanted), pa.string())})
-                )
-                found = self.con.sql(
-                    f"SELECT DISTINCT claim_id FROM {read_parquet_sql(earlier)} "
-                    "WHERE record_type = 'settle' AND claim_id IN (SELECT claim_id FROM wanted)"
-                ).fetchall()
-                self.con.unregister("wanted")
-                settled.update(r[0] for r in found)
-        for d in loaded:
-            t = d.loaded
-            orphan = pc.and_(
-                pc.equal(t["record_type"], "reverse"),
-                pc.invert(pc.is_in(t["original_claim_id"], pa.array(sorted(settled), pa.string()))),
-            )
-            orphan = pc.fill_null(orphan, False)
-            if not pc.any(orphan).as_py():
-                continue
-            self.con.register("orphans", t.filter(orphan))
-            moved = self.con.sql(
-                "SELECT row_number::BIGINT AS row_number, 'orphan_reversal' AS reason, "
-                "'original_claim_id ' || original_claim_id || ' matches no settlement of this or an earlier business date' AS detail, "
-                "to_json(orphans)::VARCHAR AS record FROM orphans"
-            ).to_arrow_table()
-            self.con.unregister("orphans")
-            d.loaded = t.filter(pc.invert(orphan))
-            d.quarantined = pa.concat_tables(
-                [d.quarantined, moved.cast(QUARANTINE_SCHEMA)]
-            ).sort_by("row_number")
-
-    def _write(self, d: Delivery, landed: pa.Table | None) -> None:
-        date, source, kind = d.slot
-        if landed is not None:
-            write_parquet_atomic(landed, self.lake.raw_path(kind, date, source, d.delivery_id))
-        write_parquet_atomic(
-            d.quarantined, self.lake.quarantine_path(kind, date, source, d.delivery_id)
-        )
 
 
 def ingest_kind(

@@ -89,26 +89,142 @@ def suite_expectations(kind: Kind) -> list:
                     max_value={"$PARAMETER": "max_record_day"},
                 )
             )
-    # Keys are unique inside one delivered file (a batch holds a business date's deliveries).
-    out.append(gxe.ExpectCompoundColumnsToBeUnique(column_list=["file_sha256", *kind.key]))
-    if kind.name == "claims":
+    # Keys are unique inside one delivered file (a batch holds a business date's deliveries;
+    # two bureaus may deliver the same bytes, so the source is part of the delivery).
+    out.append(
+        gxe.ExpectCompoundColumnsToBeUnique(column_list=["source_code", "file_sha256", *kind.key])
+    )
+    if kind.amount_split:
+        total, fund, _ = kind.amount_split
         out.append(
             gxe.ExpectColumnPairValuesAToBeGreaterThanB(
-                column_A="total_amount", column_B="fund_paid", or_equal=True
+                column_A=total, column_B=fund, or_equal=True
             )
         )
     return out
 
 
-def suite_json(kind: Kind) -> dict:
-    """The suite as it is committed under expectations/ (stable, without generated ids)."""
+# -- the night's check: dataset-level, computed in SQL --------------------------------------
+#
+# The row validator has judged every row; running the row suite above over millions of loaded
+# rows in GX's pandas engine cost more than the rest of ingest together. The night instead
+# profiles its batch in DuckDB - one row per delivery, a count of rows breaking each contract
+# rule - and GX validates that small table: every count must be 0. The profile restates the
+# contract independently of the validator's SQL, so a validator defect still stops the night,
+# naming the files; the row suite stays for the Data Docs and the tests.
+
+
+def profile_measures(kind: Kind) -> dict[str, str]:
+    """Measure name -> SQL counting the loaded rows of one delivery that break a rule."""
+    measures = {
+        "patient_key__malformed": "count(*) FILTER (NOT regexp_full_match(patient_key, '[0-9a-f]{64}'))",
+        "sex__not_in_set": f"count(*) FILTER (sex NOT IN ({_sql_set(set(SEX.values()))}))",
+    }
+    for name in ("patient_key", "sex", "birth_date", "row_number"):
+        measures[f"{name}__null"] = f"count(*) FILTER ({name} IS NULL)"
+    for c in kind.columns:
+        if c.type == "patient_id":
+            continue
+        if c.required == "yes":
+            measures[f"{c.name}__null"] = f"count(*) FILTER ({c.name} IS NULL)"
+        if c.required_when:
+            when_col, value = c.required_when
+            measures[f"{c.name}__null_when_{value}"] = (
+                f"count(*) FILTER ({c.name} IS NULL AND {when_col} = '{value}')"
+            )
+        if c.type == "enum" and c.name != "sex":
+            measures[f"{c.name}__not_in_set"] = (
+                f"count(*) FILTER ({c.name} NOT IN ({_sql_set(c.labels)}))"
+            )
+        if c.type == "region":
+            measures[f"{c.name}__malformed"] = (
+                f"count(*) FILTER (NOT regexp_full_match({c.name}, '{REGION_CODE[1:-1]}'))"
+            )
+        if c.type == "money":
+            measures[f"{c.name}__negative"] = f"count(*) FILTER ({c.name} < 0)"
+        if c.min_value is not None:
+            measures[f"{c.name}__out_of_range"] = (
+                f"count(*) FILTER ({c.name} NOT BETWEEN {c.min_value} AND {c.max_value})"
+            )
+        if c.record_date:
+            measures[f"{c.name}__outside_window"] = (
+                f"count(*) FILTER ({c.name} NOT BETWEEN $business_date - {MAX_RECORD_AGE_DAYS}"
+                f" AND $business_date)"
+            )
+    keys = ", ".join(kind.key)
+    measures["key__repeated"] = f"count(*) - count(DISTINCT ({keys}))"
+    if kind.amount_split:
+        total, fund, _ = kind.amount_split
+        measures[f"{fund}__above_{total}"] = f"count(*) FILTER ({fund} > {total})"
+    return measures
+
+
+def _sql_set(values) -> str:
+    return ", ".join(f"'{v}'" for v in sorted(values))
+
+
+def batch_expectations(kind: Kind) -> list:
+    """The night's suite over the profile: no delivery breaks any rule."""
+    _, gxe = _gx()
+    return [
+        gxe.ExpectColumnValuesToBeBetween(column=m, min_value=0, max_value=0)
+        for m in profile_measures(kind)
+    ]
+
+
+def profile(con, kind: Kind, loaded: pa.Table, business_date: dt.date) -> pd.DataFrame:
+    """One row per delivery in `loaded`: its source, file, rows and the count of each rule's
+    breaches. The lake rows carry the delivery id (`_delivery_id`)."""
+    measures = profile_measures(kind)
+    select = ", ".join(f"{sql} AS {name}" for name, sql in measures.items())
+    con.register("batch_loaded", loaded)
+    try:
+        return con.execute(
+            f"SELECT source_code, file_name, _delivery_id, count(*) AS rows_loaded, {select} "
+            "FROM batch_loaded GROUP BY ALL ORDER BY ALL",
+            {"business_date": business_date},
+        ).df()
+    finally:
+        con.unregister("batch_loaded")
+
+
+def check_batch(con, kind: Kind, loaded: pa.Table, business_date: dt.date) -> None:
+    """Raise ContractViolationError, naming the files, if any loaded row breaks the contract."""
+    if loaded.num_rows == 0:
+        return
+    frame = profile(con, kind, loaded, business_date)
+    batch_definition, suites = _context_and_suites()
+    result = batch_definition.get_batch(batch_parameters={"dataframe": frame}).validate(
+        suites[f"{kind.name}_batch"], result_format="SUMMARY"
+    )
+    if result.success:
+        return
+    failed = []
+    for r in result.results:
+        if r.success:
+            continue
+        column = r.expectation_config.kwargs["column"]
+        bad = frame[frame[column] != 0]
+        where = ", ".join(
+            f"{s}/{f}" for s, f in zip(bad["source_code"], bad["file_name"], strict=True)
+        )
+        failed.append(f"{column}: {int(bad[column].sum())} rows in {where}")
+    raise ContractViolationError(
+        f"{kind.name} {business_date}: loaded rows break the contract (a validator defect): "
+        + "; ".join(failed)
+    )
+
+
+def suite_json(kind: Kind, batch: bool = False) -> dict:
+    """The suite as it is committed under expectations/ (stable, without generated ids):
+    the row suite, or with `batch` the night's suite over the batch profile."""
     expectations = []
-    for e in suite_expectations(kind):
+    for e in batch_expectations(kind) if batch else suite_expectations(kind):
         config = e.configuration.to_json_dict()
         config.pop("id", None)
         expectations.append(config)
     return {
-        "name": f"contract_{kind.name}",
+        "name": f"contract_{kind.name}" + ("_batch" if batch else ""),
         "expectations": expectations,
         "meta": {"generated_from": "ingest/contract.py"},
     }
@@ -118,11 +234,11 @@ def write_suites(directory: Path = SUITE_DIR) -> list[Path]:
     directory.mkdir(exist_ok=True)
     written = []
     for kind in KINDS.values():
-        path = directory / f"{kind.name}.json"
-        path.write_text(
-            json.dumps(suite_json(kind), indent=2, ensure_ascii=False, sort_keys=True) + "\n"
-        )
-        written.append(path)
+        for batch, name in ((False, kind.name), (True, f"{kind.name}_batch")):
+            path = directory / f"{name}.json"
+            suite = suite_json(kind, batch=batch)
+            path.write_text(json.dumps(suite, indent=2, ensure_ascii=False, sort_keys=True) + "\n")
+            written.append(path)
     return written
 
 
@@ -139,6 +255,10 @@ def _context_and_suites():
         for expectation in suite_expectations(kind):
             suite.add_expectation(expectation)
         suites[kind.name] = context.suites.add(suite)
+        batch = gx.ExpectationSuite(name=f"contract_{kind.name}_batch")
+        for expectation in batch_expectations(kind):
+            batch.add_expectation(expectation)
+        suites[f"{kind.name}_batch"] = context.suites.add(batch)
     return batch_definition, suites
 
 

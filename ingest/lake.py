@@ -2,16 +2,19 @@
 
 Layout under the lake root (`--lake`, default `<warehouse>.lake/`):
 
-    raw/<kind>/business_date=<D>/source_code=<S>/<delivery_id>.parquet         loaded rows
-    quarantine/<kind>/business_date=<D>/source_code=<S>/<delivery_id>.parquet  rejected rows
-    audit/ingest_files/kind=<kind>/business_date=<D>/<stamp>.parquet           delivery events
-    reference/<name>.parquet                                                    office registry
+    raw/<kind>/business_date=<D>/<stamp>.parquet                 loaded rows of one night
+    quarantine/<kind>/business_date=<D>/<stamp>.parquet          rejected rows of one night
+    audit/ingest_files/kind=<kind>/business_date=<D>/<stamp>.parquet   delivery events (commit)
+    reference/<name>.parquet                                      office registry
 
-Files are immutable, one per delivery, and written to a temporary name then renamed. The audit
-file is written last and is the commit: a delivery whose audit row does not exist is invisible
-(a crash leaves only unreferenced files, redone by the next night). The current state of a slot
-(business_date, source_code, kind) is its latest non-duplicate delivery, so a correction swaps
-old for new in one rename: readers see one or the other, never both or neither.
+A night writes one raw and at most one quarantine file per (kind, business date) it received
+files for, holding all of that date's deliveries; every row carries its `_delivery_id`. (One
+file per delivery would be two million small files a year at province scale, and writing them
+cost more than validating their rows.) Files are immutable and written to a temporary name then
+renamed. The audit file is written last and is the commit: a delivery whose audit row does not
+exist is invisible (a crash leaves only unreferenced rows, redone by the next night). The
+current state of a slot (business_date, source_code, kind) is its latest non-duplicate delivery,
+so a correction swaps old for new in one rename: readers see one or the other, never both.
 """
 
 from __future__ import annotations
@@ -62,8 +65,14 @@ def write_parquet_atomic(table: pa.Table, path: Path) -> None:
     os.replace(tmp, path)
 
 
+def sql_literal(value: object) -> str:
+    """A SQL string literal (quotes doubled): for the few places a path or name must be SQL
+    text rather than a bound parameter, such as a table function's file list in a view."""
+    return "'" + str(value).replace("'", "''") + "'"
+
+
 def sql_list(paths: list[Path]) -> str:
-    return "[" + ", ".join("'" + str(p).replace("'", "''") + "'" for p in paths) + "]"
+    return "[" + ", ".join(sql_literal(p) for p in paths) + "]"
 
 
 class Lake:
@@ -71,27 +80,20 @@ class Lake:
         self.root = Path(root).absolute()
 
     # -- paths -----------------------------------------------------------------------------
-    def _slot_dir(self, zone: str, kind: str, business_date: dt.date, source_code: str) -> Path:
+    def raw_file(self, kind: str, business_date: dt.date, stamp: str) -> Path:
+        return self.root / "raw" / kind / f"business_date={business_date}" / f"{stamp}.parquet"
+
+    def quarantine_file(self, kind: str, business_date: dt.date, stamp: str) -> Path:
         return (
-            self.root
-            / zone
-            / kind
-            / f"business_date={business_date}"
-            / f"source_code={source_code}"
+            self.root / "quarantine" / kind / f"business_date={business_date}" / f"{stamp}.parquet"
         )
 
-    def raw_path(
-        self, kind: str, business_date: dt.date, source_code: str, delivery_id: str
-    ) -> Path:
-        return self._slot_dir("raw", kind, business_date, source_code) / f"{delivery_id}.parquet"
-
-    def quarantine_path(
-        self, kind: str, business_date: dt.date, source_code: str, delivery_id: str
-    ) -> Path:
-        return (
-            self._slot_dir("quarantine", kind, business_date, source_code)
-            / f"{delivery_id}.parquet"
-        )
+    def zone_files(self, zone: str, kind: str, up_to: dt.date | None = None) -> list[Path]:
+        """Every committed-or-not file of a zone and kind (readers filter on current ids)."""
+        files = sorted((self.root / zone / kind).glob("business_date=*/*.parquet"))
+        if up_to is not None:
+            files = [f for f in files if f.parent.name.split("=", 1)[1] <= up_to.isoformat()]
+        return files
 
     def reference_path(self, name: str) -> Path:
         return self.root / "reference" / f"{name}.parquet"
@@ -139,8 +141,11 @@ class Lake:
         rel = self.audit_events(con)
         con.register("audit_events", rel)
         try:
-            where = "is_current" + (f" AND kind = '{kind}'" if kind else "")
-            rel = con.sql(f"SELECT * FROM ({self.ingest_files_sql()}) WHERE {where} ORDER BY ALL")
+            where = "is_current" + (" AND kind = $kind" if kind else "")
+            rel = con.sql(
+                f"SELECT * FROM ({self.ingest_files_sql()}) WHERE {where} ORDER BY ALL",
+                params={"kind": kind} if kind else None,
+            )
             return [dict(zip(rel.columns, row, strict=True)) for row in rel.fetchall()]
         finally:
             con.unregister("audit_events")

@@ -13,10 +13,10 @@ from dataclasses import dataclass
 
 import duckdb
 import pyarrow as pa
-import pyarrow.compute as pc
 
 from ingest.contract import (
     DATE_FORMATS,
+    DELIVERY_COLUMNS,
     MAX_RECORD_AGE_DAYS,
     MONEY,
     NATIONAL_INSTITUTION_CODE,
@@ -147,7 +147,7 @@ def checks(kind: Kind) -> list[Check]:
     for c in kind.columns:
         if c.institution:
             known = f"{c.name}__known"
-            if kind.name == "claims":
+            if kind.national_codes_known:
                 known += f" OR regexp_full_match({c.name}, '{NATIONAL_INSTITUTION_CODE[1:-1]}')"
             found.append(
                 Check(
@@ -206,15 +206,14 @@ def checks(kind: Kind) -> list[Check]:
                     f"'{c.name} ' || {c.name} || ' is negative or not an amount in yuan'",
                 )
             )
-    if kind.name == "claims":
-        total, fund, personal = (
-            _value(kind.column(n)) for n in ("total_amount", "fund_paid", "personal_paid")
-        )
+    if kind.amount_split:
+        total, fund, personal = (_value(kind.column(n)) for n in kind.amount_split)
         found.append(
             Check(
                 f"{fund} > {total} OR abs({fund} + {personal} - {total}) > 0.01",
                 "invalid_amount",
-                "'fund_paid + personal_paid must equal total_amount and fund_paid <= total_amount'",
+                f"'{kind.amount_split[1]} + {kind.amount_split[2]} must equal "
+                f"{kind.amount_split[0]} and {kind.amount_split[1]} <= {kind.amount_split[0]}'",
             )
         )
     for c in kind.columns:
@@ -265,10 +264,99 @@ def _run(
     return con.sql(sql, params={k: v for k, v in params.items() if f"${k}" in sql})
 
 
+# Lake-only column of every raw and quarantine row: the delivery it came in. A night writes one
+# file per (kind, business date) holding all its deliveries; the audit says which are current.
+DELIVERY_ID = "_delivery_id"
+# What the night knows of each delivery, joined onto its rows in SQL (never per row in Python).
+DELIVERY_META = pa.schema(
+    [
+        ("_delivery", pa.string()),
+        ("business_date", pa.date32()),
+        ("source_code", pa.string()),
+        ("file_sha256", pa.string()),
+        ("file_name", pa.string()),
+        ("_loaded_at", pa.timestamp("us")),
+    ]
+)
+
+
 @dataclass
-class ValidatedDelivery:
-    loaded: pa.Table  # lake columns of the kind, without delivery columns
-    quarantined: pa.Table  # row_number, reason, detail, record
+class CheckedBatch:
+    """A business date's parsed deliveries of one kind, judged row by row in `delivery_checked`
+    (a temp table of ``con``): ``final_reason`` is NULL for rows to load."""
+
+    con: duckdb.DuckDBPyConnection
+    kind: Kind
+    present: set[str]
+    params: dict[str, object]
+
+    def mark_orphan_reversals(self, earlier_settlements: str | None) -> None:
+        """A reversal must cancel a settlement of this business date or of an earlier one
+        (``earlier_settlements``: SQL giving ``claim_id`` of current earlier settlements)."""
+        rule = self.kind.reversal
+        if rule is None:
+            return
+        settled = (
+            f"SELECT {rule.id_column} AS id FROM delivery_checked "
+            f"WHERE final_reason IS NULL AND {rule.type_column}__v = {_q(rule.settle)}"
+        )
+        if earlier_settlements:
+            settled += f" UNION ALL SELECT claim_id FROM ({earlier_settlements})"
+        self.con.execute(
+            f"""UPDATE delivery_checked SET final_reason = 'orphan_reversal'
+            WHERE final_reason IS NULL AND {rule.type_column}__v = {_q(rule.reverse)}
+              AND {rule.original_column} NOT IN (SELECT id FROM ({settled}) WHERE id IS NOT NULL)"""
+        )
+
+    def quarantined(self) -> pa.Table:
+        """Rejected rows: _delivery_id, row_number, reason, detail, record."""
+        detail = "CASE " + " ".join(
+            f"WHEN {c.condition} THEN {c.detail}" for c in checks(self.kind)
+        )
+        key_cols = ", ".join(_value(self.kind.column(k)) for k in self.kind.key)
+        orphan = "'matches no settlement of this or an earlier business date'"
+        if self.kind.reversal:
+            col = self.kind.reversal.original_column
+            orphan = (
+                f"'{col} ' || {col} || ' matches no settlement of this or an earlier business date'"
+            )
+        return _run(
+            self.con,
+            f"""
+            SELECT _delivery AS {DELIVERY_ID}, row_number, final_reason AS reason,
+                -- the detail is worked out for rejected rows only: most rows never pay for it
+                CASE final_reason
+                    WHEN 'duplicate_key' THEN 'key (' || concat_ws(', ', {key_cols}) || ') repeats an earlier row'
+                    WHEN 'orphan_reversal' THEN {orphan}
+                    ELSE {detail} END END AS detail,
+                {record_json(self.kind, self.present)} AS record
+            FROM delivery_checked WHERE final_reason IS NOT NULL ORDER BY _delivery, row_number
+            """,
+            self.params,
+        ).to_arrow_table()
+
+    def loaded(self, meta: pa.Table) -> pa.Table:
+        """Rows to land: delivery columns (from ``meta``), the kind's typed lake columns and
+        the delivery id, in lake column order."""
+        self.con.register("delivery_meta", meta)
+        try:
+            return _run(
+                self.con,
+                f"""SELECT {_loaded_select(self.kind)}, _delivery AS {DELIVERY_ID}
+                FROM delivery_checked JOIN delivery_meta m USING (_delivery)
+                WHERE final_reason IS NULL ORDER BY _delivery, row_number""",
+                self.params,
+            ).to_arrow_table()
+        finally:
+            self.con.unregister("delivery_meta")
+
+    def loaded_counts(self) -> dict[str, int]:
+        return dict(
+            self.con.sql(
+                "SELECT _delivery, count(*) FILTER (final_reason IS NULL) FROM delivery_checked "
+                "GROUP BY ALL"
+            ).fetchall()
+        )
 
 
 def validate(
@@ -278,8 +366,8 @@ def validate(
     *,
     business_date: dt.date,
     key: PseudonymKey,
-) -> dict[str, ValidatedDelivery]:
-    """Validate parsed deliveries of one business date: {delivery_id: (source_code, table)}.
+) -> CheckedBatch:
+    """Judge parsed deliveries of one business date: {delivery_id: (source_code, table)}.
 
     All of a date's files go through one query: planning the generated SQL costs ~20 ms, far
     more than checking a small file, and a county sends hundreds of small files a day.
@@ -290,15 +378,14 @@ def validate(
         n = table.num_rows
         tables.append(
             table.append_column(
-                "_delivery", pa.array([delivery_id] * n, pa.string())
-            ).append_column("_source", pa.array([source_code] * n, pa.string()))
+                "_delivery", pa.repeat(pa.scalar(delivery_id, pa.string()), n)
+            ).append_column("_source", pa.repeat(pa.scalar(source_code, pa.string()), n))
         )
     combined = pa.concat_tables(tables, promote_options="default")
     present = set(combined.column_names)
     con.register("delivery_src", combined)
     found = checks(kind)
     reason = "CASE " + " ".join(f"WHEN {c.condition} THEN '{c.reason}'" for c in found) + " END"
-    detail = "CASE " + " ".join(f"WHEN {c.condition} THEN {c.detail}" for c in found) + " END"
     key_cols = ", ".join(_value(kind.column(k)) for k in kind.key)
     params = {"business_date": business_date, **key.sql_params()}
     parsed, joins = _parsed(kind)
@@ -320,38 +407,15 @@ def validate(
         params,
     )
     con.unregister("delivery_src")
-    quarantined = _run(
-        con,
-        f"""
-        SELECT _delivery, row_number, final_reason AS reason,
-            -- the detail is worked out for rejected rows only: most rows never pay for it
-            coalesce({detail}, 'key (' || concat_ws(', ', {key_cols}) || ') repeats an earlier row') AS detail,
-            {record_json(kind, present)} AS record
-        FROM delivery_checked WHERE final_reason IS NOT NULL ORDER BY _delivery, row_number
-        """,
-        params,
-    ).to_arrow_table()
-    loaded = _run(
-        con,
-        f"SELECT _delivery, {_loaded_select(kind)} FROM delivery_checked "
-        "WHERE final_reason IS NULL ORDER BY _delivery, row_number",
-        params,
-    ).to_arrow_table()
-    return {
-        delivery_id: ValidatedDelivery(_part(loaded, delivery_id), _part(quarantined, delivery_id))
-        for delivery_id in deliveries
-    }
-
-
-def _part(table: pa.Table, delivery_id: str) -> pa.Table:
-    return table.filter(pc.equal(table["_delivery"], delivery_id)).drop_columns(["_delivery"])
+    return CheckedBatch(con, kind, present, params)
 
 
 def _loaded_select(kind: Kind) -> str:
     lake = lake_columns(kind)
     delivered = {c.name for c in kind.columns}
     sex_lookup = "sex__v" if "sex" in delivered else "NULL"
-    exprs = {"row_number": "row_number::INTEGER AS row_number"}
+    exprs = {c: f"m.{c} AS {c}" for c in DELIVERY_COLUMNS if c != "row_number"}
+    exprs["row_number"] = "row_number::INTEGER AS row_number"
     for c in kind.columns:
         if c.type == "patient_id":
             exprs["patient_key"] = f"{sql_hmac(PID)} AS patient_key"

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import datetime as dt
 import logging
+import time
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -130,15 +131,27 @@ class ExportFailedError(RuntimeError):
     """The night published; only the BI export after it failed (the last export stays)."""
 
 
-def run_night(cfg: NightConfig, key: PseudonymKey) -> dict[str, KindSummary]:
-    """The whole night in one process (what `kpi run` does)."""
-    codes = land_reference(cfg)
-    summaries = {kind: ingest(cfg, kind, key, codes) for kind in KINDS}
-    build(cfg)
-    audit_build(cfg)
-    publish_build(cfg)
+def run_night(
+    cfg: NightConfig, key: PseudonymKey, phases: dict[str, float] | None = None
+) -> dict[str, KindSummary]:
+    """The whole night in one process (what `kpi run` does); `phases` receives the seconds of
+    each step as it ends."""
+    phases = {} if phases is None else phases
+
+    def timed(name, step, *args):
+        start = time.perf_counter()
+        try:
+            return step(*args)
+        finally:
+            phases[name] = time.perf_counter() - start
+
+    codes = timed("reference", land_reference, cfg)
+    summaries = {kind: timed(kind, ingest, cfg, kind, key, codes) for kind in KINDS}
+    timed("dbt_build", build, cfg)
+    timed("audit", audit_build, cfg)
+    timed("publish", publish_build, cfg)
     try:
-        export_for_bi(cfg)
+        timed("bi_export", export_for_bi, cfg)
     except Exception as exc:
         raise ExportFailedError(str(exc)) from exc
     return summaries

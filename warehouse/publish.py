@@ -16,11 +16,11 @@ import shutil
 from pathlib import Path
 
 import duckdb
-import pyarrow as pa
 
 from ingest.contract import KINDS, REFERENCE_FILES, lake_columns
 from ingest.identity import is_valid_id
-from ingest.lake import Lake, read_parquet_sql, sql_list
+from ingest.lake import Lake, read_parquet_sql, sql_literal
+from ingest.validation import DELIVERY_ID
 
 log = logging.getLogger(__name__)
 
@@ -50,80 +50,51 @@ def start_working_copy(warehouse: Path) -> Path:
 def load_raw_schema(con: duckdb.DuckDBPyConnection, lake: Lake) -> None:
     """Schema `raw` := the lake's current state; dbt's sources read it."""
     con.execute("CREATE SCHEMA IF NOT EXISTS raw")
-    current = lake.current_deliveries(con)
+    con.register("audit_events", lake.audit_events(con))
+    con.execute(
+        f"""CREATE OR REPLACE TEMP TABLE lake_deliveries AS
+        SELECT business_date, source_code, kind, file_name, sha256, rows_read, rows_loaded,
+            rows_quarantined, dropped_columns, current_status AS status, ingested_at, detail,
+            delivery_id, is_current
+        FROM ({lake.ingest_files_sql()})"""
+    )
+    con.unregister("audit_events")
+    current = "SELECT delivery_id FROM lake_deliveries WHERE is_current"
     for name, kind in KINDS.items():
-        files = [
-            p
-            for d in current
-            if d["kind"] == name
-            and (
-                p := lake.raw_path(name, d["business_date"], d["source_code"], d["delivery_id"])
-            ).exists()
-        ]
+        files = lake.zone_files("raw", name)
         columns = lake_columns(kind)
         if files:
             select = ", ".join(f'"{c}"::{t} AS "{c}"' for c, t in columns.items())
             con.execute(
-                f"CREATE OR REPLACE TABLE raw.{name} AS SELECT {select} FROM {read_parquet_sql(files)}"
+                f"CREATE OR REPLACE TABLE raw.{name} AS SELECT {select} FROM {read_parquet_sql(files)} "
+                f"WHERE {DELIVERY_ID} IN ({current})"
             )
         else:
             typed = ", ".join(f'"{c}" {t}' for c, t in columns.items())
             con.execute(f"CREATE OR REPLACE TABLE raw.{name} ({typed})")
     for name in REFERENCE_FILES:
         con.execute(
-            f"CREATE OR REPLACE TABLE raw.{name} AS SELECT * FROM read_parquet('{lake.reference_path(name)}')"
+            f"CREATE OR REPLACE TABLE raw.{name} AS SELECT * FROM read_parquet({sql_literal(lake.reference_path(name))})"
         )
-
-    con.register("audit_events", lake.audit_events(con))
     con.execute(
-        f"""CREATE OR REPLACE TABLE raw.ingest_files AS
-        SELECT business_date, source_code, kind, file_name, sha256, rows_read, rows_loaded,
-            rows_quarantined, dropped_columns, current_status AS status, ingested_at, detail, delivery_id
-        FROM ({lake.ingest_files_sql()}) ORDER BY ingested_at"""
+        """CREATE OR REPLACE TABLE raw.ingest_files AS
+        SELECT * EXCLUDE (is_current) FROM lake_deliveries ORDER BY ingested_at"""
     )
-    con.unregister("audit_events")
     # Quarantine of the current deliveries only: a replaced delivery's rejects leave with it.
-    quarantine = {
-        str(
-            lake.quarantine_path(d["kind"], d["business_date"], d["source_code"], d["delivery_id"])
-        ): d
-        for d in current
-    }
-    quarantine = {p: d for p, d in quarantine.items() if Path(p).exists()}
-    con.register(
-        "quarantine_files",
-        pa.Table.from_pylist(
-            [
-                {
-                    "path": p,
-                    **{
-                        k: str(d[k])
-                        for k in ("business_date", "source_code", "kind", "file_name", "sha256")
-                    },
-                }
-                for p, d in quarantine.items()
-            ],
-            schema=pa.schema(
-                [
-                    (n, pa.string())
-                    for n in ("path", "business_date", "source_code", "kind", "file_name", "sha256")
-                ]
-            ),
-        ),
-    )
+    files = [f for kind in KINDS for f in lake.zone_files("quarantine", kind)]
     rows = (
-        f"SELECT * FROM read_parquet({sql_list(list(quarantine))}, filename=true)"
-        if quarantine
-        else "SELECT NULL::BIGINT AS row_number, NULL AS reason, NULL AS detail, NULL AS record, NULL AS filename WHERE false"
+        f"SELECT * FROM {read_parquet_sql(files)}"
+        if files
+        else f"SELECT NULL AS {DELIVERY_ID}, NULL::BIGINT AS row_number, NULL AS reason, "
+        "NULL AS detail, NULL AS record WHERE false"
     )
     con.execute(
         f"""CREATE OR REPLACE TABLE raw.quarantine_rows AS
-        SELECT f.business_date::DATE AS business_date, f.source_code, f.kind, f.file_name,
+        SELECT f.business_date, f.source_code, f.kind, f.file_name,
             q.row_number::INTEGER AS row_number, q.reason, q.detail, f.sha256, q.record
-        FROM ({rows}) q JOIN quarantine_files f ON f.path = q.filename
+        FROM ({rows}) q JOIN lake_deliveries f ON f.delivery_id = q.{DELIVERY_ID} AND f.is_current
         ORDER BY f.business_date, f.source_code, f.kind, q.row_number"""
     )
-    con.unregister("quarantine_files")
 
 
 def audit(con: duckdb.DuckDBPyConnection) -> list[str]:
@@ -162,8 +133,11 @@ def find_clear_ids(con: duckdb.DuckDBPyConnection) -> set[str]:
     """Every text column of every table: any value holding a well-formed resident ID."""
     found = set()
     columns = con.sql(
-        "SELECT table_schema, table_name, column_name FROM information_schema.columns "
-        "WHERE data_type = 'VARCHAR' AND table_catalog = current_database()"
+        # Tables only: a view holds no data of its own, and scanning one re-runs its query.
+        "SELECT c.table_schema, c.table_name, c.column_name FROM information_schema.columns c "
+        "JOIN information_schema.tables t USING (table_catalog, table_schema, table_name) "
+        "WHERE c.data_type = 'VARCHAR' AND c.table_catalog = current_database() "
+        "AND t.table_type = 'BASE TABLE'"
     ).fetchall()
     for schema, table, column in columns:
         hits = con.execute(

@@ -30,6 +30,10 @@ attributed as (
     from claims
     inner join spine
         on spine.month_start = claims.settlement_month
+        -- implied by region_matches (a city matches on 4 digits, a county on all 6); as an
+        -- equality it lets the engine hash-join instead of pairing every claim with every
+        -- consortium of its month
+        and substring(spine.region_code, 1, 4) = substring(claims.insured_region_code, 1, 4)
         and {{ region_matches('spine.region_code', 'claims.insured_region_code') }}
     where claims.is_live
       and not claims.is_pharmacy
