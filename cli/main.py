@@ -13,14 +13,37 @@ import duckdb
 
 def _run(args: argparse.Namespace) -> int:
     from ingest.pseudonym import MissingKeyError, PseudonymKey
-    from night.steps import ExportFailedError, NightConfig, record_run, run_night
+    from night.steps import (
+        KeyMismatchError,
+        NightConfig,
+        NightLockedError,
+        check_key,
+        night_lock,
+        sweep_tmp,
+    )
 
     try:
-        key = PseudonymKey.from_env(allow_demo=args.demo_key)
+        key = PseudonymKey.from_env(allow_demo=args.demo_key).check_strength()
     except MissingKeyError as exc:
         print(f"kpi run: {exc}", file=sys.stderr)
         return 2
     cfg = NightConfig.build(args.landing, args.warehouse, args.lake)
+    try:
+        with night_lock(cfg):
+            check_key(cfg, key)
+            sweep_tmp(cfg)
+            return _night(cfg, key, args)
+    except (NightLockedError, KeyMismatchError) as exc:
+        print(f"kpi run: {exc}", file=sys.stderr)
+        return 2
+    except OSError as exc:  # read-only or full disk, missing folder: one clear line
+        print(f"kpi run: FAILED, nothing published: {exc}", file=sys.stderr)
+        return 1
+
+
+def _night(cfg, key, args: argparse.Namespace) -> int:
+    from night.steps import ExportFailedError, record_run, run_night
+
     try:
         phases: dict[str, float] = {}
         summaries = run_night(cfg, key, phases)

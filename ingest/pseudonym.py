@@ -20,8 +20,16 @@ DEMO_KEY = "demo-only-pseudonym-key-not-for-real-data"
 _BLOCK = 64  # SHA-256 block size in bytes
 
 
+# Shorter keys, or keys of one repeated character, are refused outside demo mode.
+MIN_KEY_BYTES = 16
+
+
 class MissingKeyError(RuntimeError):
     pass
+
+
+class WeakKeyError(MissingKeyError):
+    """A key too short or too uniform to keep pseudonyms from being reversed by guessing."""
 
 
 @dataclass(frozen=True)
@@ -46,6 +54,18 @@ class PseudonymKey:
             f"{KEY_ENV} is not set. Set it to the deployment's secret (an Airflow Variable or "
             "environment variable); patient IDs cannot be pseudonymised without it."
         )
+
+    def check_strength(self) -> PseudonymKey:
+        if not self.demo and (len(self.key.strip()) < MIN_KEY_BYTES or len(set(self.key)) < 4):
+            raise WeakKeyError(
+                f"{KEY_ENV} is too weak: use at least {MIN_KEY_BYTES} random characters "
+                "(for example `python -c 'import secrets; print(secrets.token_urlsafe(32))'`)"
+            )
+        return self
+
+    def fingerprint(self) -> str:
+        """Identifies the key without revealing it: stored with the lake, compared each night."""
+        return hmac.new(self.key, b"kpi-warehouse key fingerprint", hashlib.sha256).hexdigest()
 
     def sql_params(self) -> dict[str, bytes]:
         """Inner and outer HMAC pads, bound as $hmac_ipad / $hmac_opad."""

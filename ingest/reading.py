@@ -7,8 +7,8 @@ row with a reason instead of a parser error that loses the file.
 from __future__ import annotations
 
 import datetime as dt
+import re
 import tempfile
-import zipfile
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -18,6 +18,7 @@ import pyarrow as pa
 from ingest.contract import Kind
 
 UTF8_BOM = b"\xef\xbb\xbf"
+GLOB_CHARS = re.compile(r"[*?\[\]{}]")
 
 
 class UnreadableFileError(Exception):
@@ -58,6 +59,9 @@ def read_csv_text(
     text, encoding = decode_text(data)
     with tempfile.TemporaryDirectory(prefix="kpi-read-") as tmp:
         source = path
+        if GLOB_CHARS.search(str(path)):  # DuckDB would read the name as a pattern
+            source = Path(tmp) / "delivery.csv"
+            source.write_bytes(data)
         if encoding != "utf-8":  # DuckDB reads UTF-8 only: hand it a transcoded copy
             source = Path(tmp) / "transcoded.csv"
             source.write_text(text, encoding="utf-8")
@@ -95,8 +99,19 @@ def _xlsx_table(path: Path) -> pa.Table:
 
     try:
         workbook = load_workbook(path, read_only=True, data_only=True)
-    except (zipfile.BadZipFile, OSError, KeyError, ValueError) as exc:
-        raise UnreadableFileError(f"XLSX cannot be opened: {exc}") from None
+    except Exception as exc:  # noqa: BLE001 - zip, zlib, XML and openpyxl errors alike
+        raise UnreadableFileError(f"XLSX cannot be opened: {type(exc).__name__}: {exc}") from None
+    try:
+        return _sheet_table(workbook)
+    except UnreadableFileError:
+        raise
+    except Exception as exc:  # noqa: BLE001 - a damaged workbook fails in many ways: all unreadable
+        raise UnreadableFileError(f"XLSX cannot be read: {type(exc).__name__}: {exc}") from None
+    finally:
+        workbook.close()
+
+
+def _sheet_table(workbook) -> pa.Table:
     try:
         rows = workbook.worksheets[0].iter_rows(values_only=True)
         header = next(rows, None)
@@ -106,7 +121,7 @@ def _xlsx_table(path: Path) -> pa.Table:
         # Trailing blank rows are formatting, not data.
         body = [r for r in rows if any(v is not None and str(v).strip() for v in r)]
     finally:
-        workbook.close()
+        pass
     columns = {
         name: pa.array([_cell_text(r[i]) if i < len(r) else None for r in body], pa.string())
         for i, name in enumerate(names)

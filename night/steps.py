@@ -8,8 +8,11 @@ warehouse, and a failure before `publish` leaves the published file untouched.
 
 from __future__ import annotations
 
+import contextlib
 import datetime as dt
+import fcntl
 import logging
+import os
 import time
 from dataclasses import dataclass
 from pathlib import Path
@@ -56,6 +59,67 @@ class NightConfig:
 def default_lake_dir(warehouse: Path) -> Path:
     """`kpi.duckdb` -> `kpi.lake/` beside it."""
     return warehouse.with_name(warehouse.stem + ".lake")
+
+
+class NightLockedError(RuntimeError):
+    """Another night holds this warehouse."""
+
+
+class KeyMismatchError(RuntimeError):
+    """The key differs from the one the lake was pseudonymised with."""
+
+
+@contextlib.contextmanager
+def night_lock(cfg: NightConfig):
+    """One night at a time per warehouse. An flock dies with its holder (a killed night
+    leaves no stale lock); the file names the holder's pid for whoever is refused."""
+    path = cfg.warehouse.with_name(cfg.warehouse.name + ".lock")
+    path.parent.mkdir(parents=True, exist_ok=True)
+    with open(path, "a+") as handle:
+        try:
+            fcntl.flock(handle, fcntl.LOCK_EX | fcntl.LOCK_NB)
+        except BlockingIOError:
+            handle.seek(0)
+            holder = handle.read().strip() or "unknown"
+            raise NightLockedError(
+                f"another night (pid {holder}) is running on {cfg.warehouse}; nothing done"
+            ) from None
+        handle.seek(0)
+        handle.truncate()
+        handle.write(str(os.getpid()))
+        handle.flush()
+        try:
+            yield
+        finally:
+            handle.seek(0)
+            handle.truncate()
+            fcntl.flock(handle, fcntl.LOCK_UN)
+
+
+def check_key(cfg: NightConfig, key: PseudonymKey) -> None:
+    """The first night stores the key's fingerprint with the lake; later nights must match it
+    (a changed key would split every patient in two). Re-keying means a new lake."""
+    path = cfg.lake_dir / "key_fingerprint"
+    if path.exists():
+        if path.read_text().strip() != key.fingerprint():
+            raise KeyMismatchError(
+                f"KPI_PSEUDONYM_KEY is not the key the lake {cfg.lake_dir} was pseudonymised "
+                "with; refusing the night. To re-key, rebuild from the landing zone into a new "
+                "lake (--lake) with the new key."
+            )
+        return
+    path.parent.mkdir(parents=True, exist_ok=True)
+    path.write_text(key.fingerprint() + "\n")
+
+
+def sweep_tmp(cfg: NightConfig) -> int:
+    """Remove what a killed night left half-written in the lake (under the night lock)."""
+    stale = list(cfg.lake_dir.glob("**/.*.tmp"))
+    for path in stale:
+        path.unlink(missing_ok=True)
+    if stale:
+        log.warning("removed %d half-written file(s) a killed night left in the lake", len(stale))
+    return len(stale)
 
 
 def land_reference(cfg: NightConfig) -> list[str]:

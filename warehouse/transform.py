@@ -18,6 +18,16 @@ class DbtFailedError(RuntimeError):
     pass
 
 
+def _die_with_parent() -> None:
+    """In the dbt child: ask Linux to SIGKILL it when the night's process dies (Airflow kills
+    task processes on timeouts and worker restarts)."""
+    import ctypes
+    import signal
+
+    pr_set_pdeathsig = 1
+    ctypes.CDLL(None, use_errno=True).prctl(pr_set_pdeathsig, signal.SIGKILL)
+
+
 def dbt_paths(warehouse: Path) -> dict[str, Path]:
     """dbt's target and logs live beside the warehouse, not in the (possibly read-only) repo."""
     base = warehouse.with_name(warehouse.name + ".dbt")
@@ -45,7 +55,14 @@ def run_dbt(args: list[str], database: Path, warehouse: Path) -> list[dict]:
     log.info("dbt %s", " ".join(args))
     results_file = paths["target"] / "run_results.json"
     results_file.unlink(missing_ok=True)  # never report a previous run's results
-    done = subprocess.run(command, env=env, capture_output=True, text=True, check=False)
+    done = subprocess.run(
+        command,
+        env=env,
+        capture_output=True,
+        text=True,
+        check=False,
+        preexec_fn=_die_with_parent,  # a killed night must not leave dbt holding the file
+    )
     nodes = []
     if results_file.exists():
         for r in json.loads(results_file.read_text())["results"]:

@@ -1,0 +1,222 @@
+"""What one source sends cannot stop the night for the others: each case below once did.
+
+Every test ingests a hostile file or folder beside a good one and checks that the good one is
+loaded, the bad one is quarantined (or refused with a log line), and every row is accounted for.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import json
+import os
+import sys
+import zipfile
+from pathlib import Path
+
+import duckdb
+import pytest
+
+sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
+from landing_kit import (  # noqa: E402
+    BUSINESS_DATE,
+    TEST_KEY,
+    VISIT_HEADER,
+    visit,
+    write_csv,
+    write_reference,
+    write_xlsx,
+)
+
+from ingest.pseudonym import PseudonymKey, WeakKeyError  # noqa: E402
+from night.steps import KeyMismatchError, NightConfig, check_key, ingest, land_reference  # noqa: E402
+from warehouse.publish import audit, load_raw_schema, start_working_copy  # noqa: E402
+
+KEY = PseudonymKey(TEST_KEY)
+TOWNSHIP = "H44162300011"
+CLAIM_HEADER = [
+    "claim_id", "record_type", "original_claim_id", "settlement_date", "institution_code",
+    "visit_id", "patient_id", "insured_region_code", "insurance_scheme", "visit_type",
+    "total_amount", "fund_paid", "personal_paid",
+]  # fmt: skip
+
+
+@pytest.fixture
+def cfg(tmp_path: Path) -> NightConfig:
+    landing = tmp_path / "landing"
+    write_reference(landing)
+    return NightConfig.build(landing, tmp_path / "kpi.duckdb")
+
+
+def good_visits(cfg: NightConfig) -> None:
+    write_csv(cfg.landing / BUSINESS_DATE / TOWNSHIP / "visits.csv", VISIT_HEADER, [visit("g1")])
+
+
+def night(cfg: NightConfig, kinds=("visits",)) -> duckdb.DuckDBPyConnection:
+    codes = land_reference(cfg)
+    for kind in kinds:
+        ingest(cfg, kind, KEY, codes)
+    con = duckdb.connect(str(start_working_copy(cfg.warehouse)))
+    load_raw_schema(con, cfg.lake)
+    assert audit(con) == []
+    return con
+
+
+def files(con) -> list[tuple]:
+    return con.sql(
+        "SELECT source_code, file_name, status, rows_read, rows_loaded, rows_quarantined "
+        "FROM raw.ingest_files ORDER BY ALL"
+    ).fetchall()
+
+
+def test_an_18_digit_amount_is_quarantined_not_a_stop(cfg):
+    good_visits(cfg)
+    row = visit("v1", institution="H44162300001", cost="123456789012345678")
+    write_csv(cfg.landing / BUSINESS_DATE / "H44162300001" / "visits.csv", VISIT_HEADER, [row])
+    con = night(cfg)
+    reasons = con.sql("SELECT source_code, reason FROM raw.quarantine_rows").fetchall()
+    assert reasons == [("H44162300001", "invalid_amount")]
+    assert con.sql("SELECT count(*) FROM raw.visits").fetchall()[0][0] == 1
+
+
+def test_the_same_settlement_from_two_bureaus_is_not_fatal(cfg):
+    from landing_kit import resident_id
+
+    row = ["c1", "settle", "", BUSINESS_DATE, TOWNSHIP, "v1", resident_id(), "441623",
+           "resident", "outpatient", "100.00", "80.00", "20.00"]  # fmt: skip
+    for bureau in ("YB441623", "YB441600"):
+        write_csv(cfg.landing / BUSINESS_DATE / bureau / "claims.csv", CLAIM_HEADER, [row])
+    con = night(cfg, kinds=("claims",))
+    assert [f[2:] for f in files(con)] == [("loaded", 1, 1, 0), ("loaded", 1, 1, 0)]
+
+
+@pytest.mark.parametrize("damage", ["missing_sheet", "corrupt_deflate", "malformed_xml"])
+def test_a_broken_workbook_is_unreadable_file(cfg, damage):
+    good_visits(cfg)
+    path = write_xlsx(
+        cfg.landing / BUSINESS_DATE / "H44162300012" / "visits.xlsx", VISIT_HEADER, [visit("x1")]
+    )
+    with zipfile.ZipFile(path) as z:
+        parts = {n: z.read(n) for n in z.namelist()}
+    sheet = "xl/worksheets/sheet1.xml"
+    if damage == "missing_sheet":
+        del parts[sheet]
+    elif damage == "malformed_xml":
+        parts[sheet] = parts[sheet][: len(parts[sheet]) // 2]
+    with zipfile.ZipFile(path, "w", zipfile.ZIP_DEFLATED) as z:
+        for name, data in parts.items():
+            z.writestr(name, data)
+    if damage == "corrupt_deflate":
+        raw = bytearray(path.read_bytes())
+        start = raw.find(b"sheet1.xml") + 40  # inside the sheet's compressed stream
+        raw[start : start + 40] = b"\xff" * 40
+        path.write_bytes(bytes(raw))
+    con = night(cfg)
+    status = {f[0]: f[2] for f in files(con)}
+    assert status == {TOWNSHIP: "loaded", "H44162300012": "quarantined"}
+    assert con.sql("SELECT reason FROM raw.quarantine_rows").fetchall() == [("unreadable_file",)]
+
+
+@pytest.mark.parametrize(
+    "manifest", ["nested", "directory", "rows_as_text", "not_an_object", "binary"]
+)
+def test_an_unusable_manifest_is_ignored(cfg, manifest):
+    good_visits(cfg)
+    folder = cfg.landing / BUSINESS_DATE / TOWNSHIP
+    path = folder / "_manifest.json"
+    if manifest == "nested":
+        path.write_text("[" * 100_000 + "]" * 100_000)
+    elif manifest == "directory":
+        path.mkdir()
+    elif manifest == "rows_as_text":
+        path.write_text(json.dumps({"files": {"visits.csv": {"rows": "1"}}}))
+    elif manifest == "not_an_object":
+        path.write_text(json.dumps({"files": ["visits.csv"]}))
+    else:
+        path.write_bytes(b"\xff\xfe\x00garbage")
+    con = night(cfg)
+    assert [f[2:] for f in files(con)] == [("loaded", 1, 1, 0)]
+
+
+@pytest.mark.parametrize("name", ["H4416230001?", "*", "H44162300[01]1"])
+def test_glob_characters_in_a_folder_name_are_literal(cfg, name):
+    good_visits(cfg)
+    write_csv(cfg.landing / BUSINESS_DATE / name / "visits.csv", VISIT_HEADER, [visit("w1")])
+    con = night(cfg)
+    by_source = {f[0]: f[2:] for f in files(con)}
+    assert by_source[TOWNSHIP] == ("loaded", 1, 1, 0)
+    # the odd folder's one row, read from its own file only, is quarantined (wrong source)
+    assert by_source[name] == ("loaded", 1, 0, 1)
+
+
+def test_a_long_folder_name_does_not_reach_a_lake_path(cfg):
+    good_visits(cfg)
+    name = "H" * 250
+    write_csv(cfg.landing / BUSINESS_DATE / name / "visits.csv", VISIT_HEADER, [visit("l1")])
+    con = night(cfg)
+    assert {f[0] for f in files(con)} == {TOWNSHIP, name}
+
+
+def test_a_quote_in_the_warehouse_path(tmp_path):
+    landing = tmp_path / "landing"
+    write_reference(landing)
+    cfg = NightConfig.build(landing, tmp_path / "o'brien" / "kpi.duckdb")
+    good_visits(cfg)
+    con = night(cfg)
+    assert con.sql("SELECT count(*) FROM raw.visits").fetchall()[0][0] == 1
+
+
+@pytest.mark.parametrize("folder", ["2204-03-01", "20260302", "2026-W09-7"])
+def test_only_a_plausible_yyyy_mm_dd_names_a_business_date(cfg, folder):
+    good_visits(cfg)
+    write_csv(cfg.landing / folder / TOWNSHIP / "visits.csv", VISIT_HEADER, [visit("d1")])
+    con = night(cfg)
+    assert con.sql("SELECT DISTINCT business_date FROM raw.ingest_files").fetchall() == [
+        (dt.date.fromisoformat(BUSINESS_DATE),)
+    ]
+
+
+def test_symlinks_out_of_the_landing_zone_are_not_followed(cfg, tmp_path):
+    good_visits(cfg)
+    outside = tmp_path / "outside"
+    write_csv(outside / "visits.csv", VISIT_HEADER, [visit("o1")])
+    (cfg.landing / BUSINESS_DATE / "H44162300012").symlink_to(outside)
+    other = cfg.landing / BUSINESS_DATE / "H44162300013"
+    other.mkdir()
+    (other / "visits.csv").symlink_to("/etc/passwd")
+    con = night(cfg)
+    assert [f[0] for f in files(con)] == [TOWNSHIP]
+
+
+@pytest.mark.parametrize("key", [b"a", b" ", b"short-key"])
+def test_weak_keys_are_refused(key):
+    with pytest.raises(WeakKeyError):
+        PseudonymKey(key).check_strength()
+
+
+def test_a_changed_key_is_refused(cfg):
+    check_key(cfg, KEY)
+    check_key(cfg, KEY)  # the same key again is fine
+    with pytest.raises(KeyMismatchError):
+        check_key(cfg, PseudonymKey(b"another-key-of-enough-length"))
+    fingerprint = (cfg.lake_dir / "key_fingerprint").read_text()
+    assert TEST_KEY.decode() not in fingerprint
+
+
+def test_a_killed_night_leaves_tmp_files_that_the_next_night_sweeps(cfg):
+    from night.steps import sweep_tmp
+
+    stale = cfg.lake_dir / "raw" / "visits" / f"business_date={BUSINESS_DATE}" / ".x.1.tmp"
+    stale.parent.mkdir(parents=True)
+    stale.write_bytes(b"half")
+    assert sweep_tmp(cfg) == 1
+    assert not stale.exists()
+
+
+def test_a_second_night_on_one_warehouse_is_refused(cfg):
+    from night.steps import NightLockedError, night_lock
+
+    holder = pytest.raises(NightLockedError, match=str(os.getpid()))
+    with night_lock(cfg), holder, night_lock(cfg):
+        pass
+    with night_lock(cfg):  # released: the next night runs
+        pass
