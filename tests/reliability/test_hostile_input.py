@@ -9,6 +9,7 @@ from __future__ import annotations
 import datetime as dt
 import json
 import os
+import re
 import sys
 import zipfile
 from pathlib import Path
@@ -220,3 +221,59 @@ def test_a_second_night_on_one_warehouse_is_refused(cfg):
         pass
     with night_lock(cfg):  # released: the next night runs
         pass
+
+
+def test_a_quoted_newline_is_valid_csv_and_a_row_longer_than_its_header_is_not(cfg):
+    folder = cfg.landing / BUSINESS_DATE / TOWNSHIP
+    folder.mkdir(parents=True)
+    (folder / "visits.csv").write_text(
+        ",".join(VISIT_HEADER) + "\n" + ",".join(visit("q0")) + "\n"
+        + '"q1\nsecond line",' + ",".join(visit("q1")[1:]) + "\n",
+        encoding="utf-8",
+    )  # fmt: skip
+    other = cfg.landing / BUSINESS_DATE / "H44162300001"
+    write_csv(other / "visits.csv", VISIT_HEADER, [visit("l1", institution="H44162300001")])
+    longer = (other / "visits.csv").read_text(encoding="utf-8").rstrip("\r\n") + ",extra\n"
+    (other / "visits.csv").write_text(longer, encoding="utf-8")
+    con = night(cfg)
+    assert con.sql("SELECT visit_id FROM raw.visits ORDER BY 1").fetchall() == [
+        ("q0",),
+        ("q1\nsecond line",),
+    ]
+    status = {f[0]: f[2] for f in files(con)}
+    assert status == {TOWNSHIP: "loaded", "H44162300001": "quarantined"}
+    detail = con.sql("SELECT detail FROM raw.quarantine_rows").fetchall()[0][0]
+    assert "data row 1 has 9 values, the header 8" in detail
+
+
+def test_a_small_workbook_declaring_a_huge_sheet_is_read_by_its_rows(cfg):
+    import time
+
+    path = write_xlsx(
+        cfg.landing / BUSINESS_DATE / TOWNSHIP / "visits.xlsx", VISIT_HEADER, [visit("h1")]
+    )
+    with zipfile.ZipFile(path) as z:
+        parts = {n: z.read(n) for n in z.namelist()}
+    sheet = "xl/worksheets/sheet1.xml"
+    parts[sheet] = re.sub(
+        rb'<dimension ref="[^"]*" ?/>', b'<dimension ref="A1:XFD1048576"/>', parts[sheet]
+    )
+    assert b"XFD1048576" in parts[sheet]
+    with zipfile.ZipFile(path, "w", zipfile.ZIP_DEFLATED) as z:
+        for name, data in parts.items():
+            z.writestr(name, data)
+    assert path.stat().st_size < 10_000
+    start = time.monotonic()
+    con = night(cfg)
+    assert time.monotonic() - start < 120  # a bound on the hang, not a benchmark
+    assert [f[2:] for f in files(con)] == [("loaded", 1, 1, 0)]
+
+
+def test_a_workbook_beyond_the_bounds_is_unreadable_with_the_bound_named(cfg, monkeypatch):
+    from ingest import reading
+
+    monkeypatch.setattr(reading, "XLSX_MAX_UNPACKED_BYTES", 1000)
+    write_xlsx(cfg.landing / BUSINESS_DATE / TOWNSHIP / "visits.xlsx", VISIT_HEADER, [visit("b1")])
+    con = night(cfg)
+    detail = con.sql("SELECT reason, detail FROM raw.quarantine_rows").fetchall()
+    assert detail[0][0] == "unreadable_file" and "over the bound of 1,000" in detail[0][1]
