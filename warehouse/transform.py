@@ -82,6 +82,45 @@ def run_dbt(args: list[str], database: Path, warehouse: Path) -> list[dict]:
     return nodes
 
 
+def verify_incremental(warehouse: str | Path) -> dict[str, list]:
+    """On two copies of the published file: the in_sync_with tests, and a `--full-refresh`
+    build whose marts must equal the incremental ones row for row. Returns the differing rows
+    per mart (empty lists when the incremental warehouse equals a full rebuild)."""
+    import shutil
+    import tempfile
+
+    import duckdb
+
+    warehouse = Path(warehouse).absolute()
+    with tempfile.TemporaryDirectory(prefix="kpi-verify-") as tmp:
+        incremental, rebuilt = Path(tmp) / "incremental.duckdb", Path(tmp) / "rebuilt.duckdb"
+        shutil.copyfile(warehouse, incremental)
+        shutil.copyfile(warehouse, rebuilt)
+        run_dbt(["test", "--select", "test_name:in_sync_with"], incremental, warehouse)
+        run_dbt(
+            ["build", "--full-refresh", "--exclude", "test_name:in_sync_with"], rebuilt, warehouse
+        )
+        with duckdb.connect(str(incremental)) as con:
+            con.execute(
+                f"ATTACH '{str(rebuilt).replace(chr(39), chr(39) * 2)}' AS rebuilt (READ_ONLY)"
+            )
+            marts = [
+                r[0]
+                for r in con.sql(
+                    "SELECT table_name FROM information_schema.tables WHERE table_schema = 'main' "
+                    "AND table_catalog = current_database() AND table_type = 'BASE TABLE' "
+                    "AND (table_name LIKE 'fct%' OR table_name = 'kpi_monthly')"
+                ).fetchall()
+            ]
+            return {
+                t: con.sql(
+                    f'(SELECT * FROM main."{t}" EXCEPT ALL SELECT * FROM rebuilt.main."{t}") UNION ALL '
+                    f'(SELECT * FROM rebuilt.main."{t}" EXCEPT ALL SELECT * FROM main."{t}")'
+                ).fetchall()
+                for t in marts
+            }
+
+
 def docs(warehouse: str | Path) -> Path:
     """`dbt docs generate --static` against a copy of the published file (never the file
     itself: dbt opens its database read-write). Returns the single-file HTML site."""
