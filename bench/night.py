@@ -180,23 +180,24 @@ def run_night(landing: Path, warehouse: Path) -> tuple[float, float, str]:
 
 
 def history(scale: str, days: int, work: Path) -> tuple[float, float]:
-    """(night 1 seconds, night `days` seconds): night 1 on an empty warehouse with one date;
-    night N with N-1 dates already published (ingested in one catch-up night, untimed)."""
+    """(night 1 seconds, night `days` seconds) on one warehouse: night 1 publishes one business
+    date; an untimed catch-up night adds the dates up to `days` - 1; night `days` adds one."""
     full = zone(scale, days)
     dates = sorted(p.name for p in full.iterdir() if p.name != "reference")
+    landing, warehouse = work / "history", work / "history.duckdb"
+    shutil.copytree(full / "reference", landing / "reference")
 
-    def landing_with(n: int, name: str) -> Path:
-        landing = work / name
-        shutil.copytree(full / "reference", landing / "reference")
-        for d in dates[:n]:
+    def add(chosen: list[str]) -> None:
+        for d in chosen:
             shutil.copytree(full / d, landing / d)
-        return landing
 
-    first = run_night(landing_with(1, "h1"), work / "h1.duckdb")[0]
-    landing = landing_with(days - 1, "hn")
-    run_night(landing, work / "hn.duckdb")
-    shutil.copytree(full / dates[days - 1], landing / dates[days - 1])
-    last = run_night(landing, work / "hn.duckdb")[0]
+    add(dates[:1])
+    first = run_night(landing, warehouse)[0]
+    if days > 2:
+        add(dates[1 : days - 1])
+        run_night(landing, warehouse)
+    add(dates[days - 1 :])
+    last = run_night(landing, warehouse)[0]
     return first, last
 
 
