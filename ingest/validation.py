@@ -26,7 +26,7 @@ from ingest.contract import (
     Kind,
     lake_columns,
 )
-from ingest.identity import CHECK_CHARS, WEIGHTS
+from ingest.identity import CHECK_CHARS, WEIGHTS, mask_ids_sql
 from ingest.pseudonym import PseudonymKey, sql_hmac
 
 # A lenient ICD-10 shape: the national clinical version extends codes (E11.900x001).
@@ -254,7 +254,7 @@ def record_json(kind: Kind, present: set[str]) -> str:
             continue
         value = sql_hmac(PID) if c.type == "patient_id" else c.name
         pairs.append(f"'{c.name}', {value}")
-    return f"json_object({', '.join(pairs)})::VARCHAR" if pairs else "'{}'"
+    return mask_ids_sql(f"json_object({', '.join(pairs)})::VARCHAR") if pairs else "'{}'"
 
 
 def _run(
@@ -325,10 +325,12 @@ class CheckedBatch:
             f"""
             SELECT _delivery AS {DELIVERY_ID}, row_number, final_reason AS reason,
                 -- the detail is worked out for rejected rows only: most rows never pay for it
-                CASE final_reason
+                {
+                mask_ids_sql(f'''CASE final_reason
                     WHEN 'duplicate_key' THEN 'key (' || concat_ws(', ', {key_cols}) || ') repeats an earlier row'
                     WHEN 'orphan_reversal' THEN {orphan}
-                    ELSE {detail} END END AS detail,
+                    ELSE {detail} END END''')
+            } AS detail,
                 {record_json(self.kind, self.present)} AS record
             FROM delivery_checked WHERE final_reason IS NOT NULL ORDER BY _delivery, row_number
             """,
@@ -427,6 +429,8 @@ def _loaded_select(kind: Kind) -> str:
             exprs["birth_date"] = f"coalesce({birth}, {_ID_BIRTH}) AS birth_date"
         elif c.name not in exprs:
             value = _value(c) if c.type in PARSED_TYPES else _typed(c)
+            if c.type == "text" and not c.institution:  # free text: mask resident IDs in it
+                value = mask_ids_sql(value)
             exprs[c.name] = f"{value}::{lake[c.name]} AS {c.name}"
     return ", ".join(exprs[name] for name in lake if name in exprs)
 

@@ -18,14 +18,11 @@ from pathlib import Path
 import duckdb
 
 from ingest.contract import KINDS, REFERENCE_FILES, lake_columns
-from ingest.identity import is_valid_id
+from ingest.identity import CLEAR_ID_PATTERN, is_valid_id
 from ingest.lake import Lake, read_parquet_sql, sql_literal
 from ingest.validation import DELIVERY_ID
 
 log = logging.getLogger(__name__)
-
-# An 18-character resident ID standing alone (not inside a longer token such as a hex digest).
-CLEAR_ID_PATTERN = r"(^|[^0-9A-Za-z])([1-9][0-9]{5}(18|19|20)[0-9]{2}(0[1-9]|1[0-2])[0-3][0-9][0-9]{3}[0-9Xx])([^0-9A-Za-z]|$)"
 
 
 class AuditFailedError(RuntimeError):

@@ -277,3 +277,29 @@ def test_a_workbook_beyond_the_bounds_is_unreadable_with_the_bound_named(cfg, mo
     con = night(cfg)
     detail = con.sql("SELECT reason, detail FROM raw.quarantine_rows").fetchall()
     assert detail[0][0] == "unreadable_file" and "over the bound of 1,000" in detail[0][1]
+
+
+def test_a_resident_id_in_free_text_or_a_shifted_row_is_masked_and_the_night_goes_on(cfg):
+    from landing_kit import resident_id
+
+    from warehouse.publish import find_clear_ids
+
+    pid = resident_id(seq="007")
+    typed = visit("t1")
+    typed.insert(VISIT_HEADER.index("total_cost"), f"复诊 {pid}")  # a department column
+    header = [*VISIT_HEADER[:-1], "department", VISIT_HEADER[-1]]
+    shifted = visit("s1")[1:] + [""]  # first field lost: the ID lands in institution_code
+    write_csv(cfg.landing / BUSINESS_DATE / TOWNSHIP / "visits.csv", header, [typed, shifted])
+    con = night(cfg)  # audits the working file: no clear ID in any table
+    assert find_clear_ids(con) == set()
+    department = con.sql("SELECT department FROM raw.visits").fetchall()
+    assert department == [("复诊 [身份证号已遮蔽 resident ID masked]",)]
+    detail, record = con.sql("SELECT detail, record FROM raw.quarantine_rows").fetchall()[0]
+    assert pid not in detail + record and resident_id() not in detail + record
+    lake_bytes = b"".join(p.read_bytes() for p in cfg.lake_dir.rglob("*.parquet"))
+    text = duckdb.sql(
+        f"SELECT string_agg(to_json(t)::VARCHAR, '') FROM read_parquet("
+        f"{[str(p) for p in cfg.lake_dir.rglob('*.parquet') if 'audit' not in p.parts]}, "
+        "union_by_name=true) t"
+    ).fetchall()[0][0]
+    assert pid not in text and resident_id() not in text and pid.encode() not in lake_bytes
