@@ -17,7 +17,6 @@ def _run(args: argparse.Namespace) -> int:
         KeyMismatchError,
         NightConfig,
         NightLockedError,
-        check_key,
         night_lock,
         sweep_tmp,
     )
@@ -30,7 +29,6 @@ def _run(args: argparse.Namespace) -> int:
     cfg = NightConfig.build(args.landing, args.warehouse, args.lake)
     try:
         with night_lock(cfg):
-            check_key(cfg, key)
             sweep_tmp(cfg)
             return _night(cfg, key, args)
     except (NightLockedError, KeyMismatchError) as exc:

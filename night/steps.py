@@ -143,6 +143,7 @@ def ingest(
     up_to: dt.date | None = None,
 ) -> KindSummary:
     """Ingest every new file of `kind` (of business dates up to `up_to`, when given)."""
+    check_key(cfg, key)  # here, so that the DAG's ingest tasks check it as kpi run does
     if registry_codes is None:
         con = duckdb.connect()
         path = cfg.lake.reference_path("institutions")

@@ -56,19 +56,13 @@ def load_raw_schema(con: duckdb.DuckDBPyConnection, lake: Lake) -> None:
         FROM ({lake.ingest_files_sql()})"""
     )
     con.unregister("audit_events")
-    current = "SELECT delivery_id FROM lake_deliveries WHERE is_current"
+    con.execute(
+        "CREATE OR REPLACE TEMP TABLE current_delivery AS "
+        "SELECT delivery_id FROM lake_deliveries WHERE is_current"
+    )
+    con.execute("CREATE TABLE IF NOT EXISTS raw._lake_files (path VARCHAR, kind VARCHAR)")
     for name, kind in KINDS.items():
-        files = lake.zone_files("raw", name)
-        columns = lake_columns(kind)
-        if files:
-            select = ", ".join(f'"{c}"::{t} AS "{c}"' for c, t in columns.items())
-            con.execute(
-                f"CREATE OR REPLACE TABLE raw.{name} AS SELECT {select} FROM {read_parquet_sql(files)} "
-                f"WHERE {DELIVERY_ID} IN ({current})"
-            )
-        else:
-            typed = ", ".join(f'"{c}" {t}' for c, t in columns.items())
-            con.execute(f"CREATE OR REPLACE TABLE raw.{name} ({typed})")
+        _update_raw_table(con, lake, name, lake_columns(kind))
     for name in REFERENCE_FILES:
         con.execute(
             f"CREATE OR REPLACE TABLE raw.{name} AS SELECT * FROM read_parquet({sql_literal(lake.reference_path(name))})"
@@ -92,6 +86,43 @@ def load_raw_schema(con: duckdb.DuckDBPyConnection, lake: Lake) -> None:
         FROM ({rows}) q JOIN lake_deliveries f ON f.delivery_id = q.{DELIVERY_ID} AND f.is_current
         ORDER BY f.business_date, f.source_code, f.kind, q.row_number"""
     )
+
+
+def _update_raw_table(con, lake: Lake, name: str, columns: dict[str, str]) -> None:
+    """raw.<name> := the current rows of the lake, by what changed: rows of deliveries that are
+    no longer current leave, rows of the lake files not loaded before arrive. The night's cost
+    is that of the new files, not of the history (raw.<name> persists in the copied file, with
+    `raw._lake_files` naming what it holds). A table of another shape is loaded whole."""
+    wanted = {**columns, DELIVERY_ID: "VARCHAR"}
+    existing = dict(
+        con.execute(
+            "SELECT column_name, data_type FROM information_schema.columns "
+            "WHERE table_schema = 'raw' AND table_name = $name AND table_catalog = current_database()",
+            {"name": name},
+        ).fetchall()
+    )
+    typed = ", ".join(f'"{c}" {t}' for c, t in wanted.items())
+    if list(existing) != list(wanted):
+        con.execute(f"CREATE OR REPLACE TABLE raw.{name} ({typed})")
+        con.execute("DELETE FROM raw._lake_files WHERE kind = $kind", {"kind": name})
+    loaded = {
+        r[0]
+        for r in con.execute(
+            "SELECT path FROM raw._lake_files WHERE kind = $kind", {"kind": name}
+        ).fetchall()
+    }
+    con.execute(
+        f"DELETE FROM raw.{name} WHERE {DELIVERY_ID} NOT IN (SELECT delivery_id FROM current_delivery)"
+    )
+    new = [f for f in lake.zone_files("raw", name) if str(f) not in loaded]
+    if not new:
+        return
+    select = ", ".join(f'"{c}"::{t} AS "{c}"' for c, t in wanted.items())
+    con.execute(
+        f"INSERT INTO raw.{name} SELECT {select} FROM {read_parquet_sql(new)} "
+        f"WHERE {DELIVERY_ID} IN (SELECT delivery_id FROM current_delivery)"
+    )
+    con.executemany("INSERT INTO raw._lake_files VALUES (?, ?)", [(str(f), name) for f in new])
 
 
 def audit(con: duckdb.DuckDBPyConnection) -> list[str]:
