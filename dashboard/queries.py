@@ -24,6 +24,7 @@ from warehouse.marts import (  # noqa: F401  (re-exported for the pages)
     WAREHOUSE_ENV,
     WarehouseMissingError,
     mart_tables,
+    open_published,
     signature,
 )
 
@@ -51,11 +52,8 @@ def warehouse_path(argv: list[str] | None = None) -> Path:
 def read_only(path: Path) -> Iterator[duckdb.DuckDBPyConnection]:
     """A read-only connection to the published file, closed on exit (never held)."""
     signature(path)  # a clear error when the file is not there
-    con = duckdb.connect(str(path), read_only=True)
-    try:
+    with open_published(path) as con:  # the night published now, even in a long-lived server
         yield con
-    finally:
-        con.close()
 
 
 def fetch(path: Path, sql: str, params: dict | None = None) -> pd.DataFrame:

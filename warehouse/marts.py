@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import contextlib
+from collections.abc import Iterator
 from pathlib import Path
 
 import duckdb
@@ -32,6 +34,28 @@ def signature(path: Path) -> tuple[int, int, int]:
             f"{path}: no published warehouse yet - run `kpi run --landing DIR --warehouse {path}`"
         ) from exc
     return (st.st_ino, st.st_mtime_ns, st.st_size)
+
+
+@contextlib.contextmanager
+def open_published(path: Path) -> Iterator[duckdb.DuckDBPyConnection]:
+    """A read-only view of the night published now, for readers that live across nights.
+
+    `duckdb.connect(path)` in a process that still holds any connection to that path returns
+    the instance it already has: the file of the night it first opened, however many nights
+    were published since. An in-memory connection that ATTACHes the path reads the file the
+    path names now. The published tables are found by their plain names (`USE`). Close it
+    after each query or page: a held connection pins its night."""
+    con = duckdb.connect()
+    try:
+        con.execute(f"ATTACH {_literal(path)} AS published (READ_ONLY)")
+        con.execute("USE published")
+        yield con
+    finally:
+        con.close()
+
+
+def _literal(path: Path) -> str:
+    return "'" + str(path).replace("'", "''") + "'"
 
 
 def mart_tables(con: duckdb.DuckDBPyConnection, catalog: str | None = None) -> list[str]:
