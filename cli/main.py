@@ -40,7 +40,7 @@ def _run(args: argparse.Namespace) -> int:
 
 
 def _night(cfg, key, args: argparse.Namespace) -> int:
-    from night.steps import ExportFailedError, record_run, run_night
+    from night.steps import ExportFailedError, record_run, registry_warnings, run_night
 
     try:
         phases: dict[str, float] = {}
@@ -60,7 +60,10 @@ def _night(cfg, key, args: argparse.Namespace) -> int:
             file=sys.stderr,
         )
         return 1
-    record_run(cfg, "published", "")
+    warnings = registry_warnings(cfg)
+    record_run(cfg, "published", "; ".join(warnings))
+    for line in warnings:
+        print(f"registry warning: {line}")
     for s in summaries.values():
         print(
             f"{s.kind:<14} deliveries {s.deliveries:>5}  redelivered {s.duplicates:>4}  read {s.rows_read:>9}"

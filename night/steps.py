@@ -229,6 +229,19 @@ def run_night(
     return summaries
 
 
+def registry_warnings(cfg: NightConfig) -> list[str]:
+    """The registry rows the office must see (an institution in two consortia at once counts for
+    both; overlapping periods of one institution), from the night just published."""
+    from warehouse.marts import open_published
+
+    with open_published(cfg.warehouse) as con:
+        rows = con.sql(
+            "SELECT finding, source_code, example_detail FROM data_quality_findings "
+            "WHERE kind = 'reference' ORDER BY ALL"
+        ).fetchall()
+    return [f"{finding} {code} ({detail})" for finding, code, detail in rows]
+
+
 def record_run(cfg: NightConfig, status: str, message: str) -> None:
     """Append the night's outcome to the lake's run log (kept even when nothing is published)."""
     import pyarrow as pa

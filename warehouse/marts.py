@@ -17,6 +17,7 @@ MART_NAMES = (
     "delivery_status",
     "ingest_files",
     "quarantine_rows",
+    "data_quality_findings",
 )
 MART_PREFIXES = ("dim_", "fct_")
 
