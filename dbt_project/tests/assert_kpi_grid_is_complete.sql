@@ -15,7 +15,7 @@ expected as (
         * (select count(*) from {{ ref('kpi_definitions') }})
         * case
             when bounds.first_record_month is null then 0
-            else {{ dbt.datediff('bounds.first_record_month', 'bounds.last_record_month', 'month') }} + 1
+            else {{ dbt.datediff('bounds.first_record_month', 'bounds.last_record_month', 'month') }} + 1  -- noqa: LT05
         end as expected_rows,
         bounds.first_record_month,
         bounds.last_record_month

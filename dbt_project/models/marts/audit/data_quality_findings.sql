@@ -89,7 +89,7 @@ registry as (
         min('from ' || cast(overlap_from as {{ dbt.type_string() }}) || ': '
             || coalesce(consortium_a, '-') || ' / ' || coalesce(consortium_b, '-')) as example_detail
     from overlapping
-    group by 1, 2, 3, 4, 5
+    group by business_date, source_code, kind, severity, finding
 
 )
 
