@@ -13,7 +13,7 @@ export UV_COMPILE_BYTECODE := 1
 # dbt and GX); some environments switch it off globally.
 unexport PYTHONDONTWRITEBYTECODE
 
-.PHONY: demo test lint format suites dashboard clean bench bench-smoke
+.PHONY: test-slow demo test lint lint-sql format suites dashboard clean bench bench-smoke
 
 $(UV):
 	$(PYTHON) -m venv .tools
@@ -29,8 +29,14 @@ demo: $(VENV)/.synced
 test: $(VENV)/.synced
 	$(VENV)/bin/ruff check ingest synthetic warehouse night cli dags dashboard tests bench
 	$(VENV)/bin/ruff format --check ingest synthetic warehouse night cli dags dashboard tests bench
-	$(VENV)/bin/python -m pytest -q -ra -n 2 --dist loadfile
+	$(MAKE) --no-print-directory lint-sql
+	$(VENV)/bin/python -m pytest -q -ra -n 2 --dist loadfile -m "not slow" --durations=15
 	$(MAKE) --no-print-directory bench-smoke
+
+# The long suites (kills, property-based nights, privacy scan of a whole night, rebuild
+# equality): .ci/run runs them after `make test`.
+test-slow: $(VENV)/.synced
+	$(VENV)/bin/python -m pytest -q -ra -n 2 --dist loadfile -m slow --durations=15
 
 # The night against plain DuckDB and a pandas peer on the same files, and night 30 against
 # night 1; appends the figures to BENCHMARKS.md. The zones are generated once into bench/.cache.
@@ -39,10 +45,19 @@ bench: $(VENV)/.synced
 
 # The same harness at county scale in about a minute, so that it cannot rot (no timing asserted).
 bench-smoke: $(VENV)/.synced
-	$(VENV)/bin/python bench/night.py --scale county --repeat 1 --history-days 2
+	$(VENV)/bin/python bench/night.py --scale county --repeat 1 --history-days 0
 
 lint: $(VENV)/.synced
 	$(VENV)/bin/ruff check ingest synthetic warehouse night cli dags dashboard tests bench
+
+# SQLFluff with the dbt templater over the dbt project (rules and their reasons: .sqlfluff). dbt
+# parses the profile, so KPI_DBT_DATABASE must name a file; it, dbt's target and its logs go to a
+# temporary directory (never dbt_project/target, which a concurrent dbt run may be using).
+# About 45 s on 2 cores.
+lint-sql: $(VENV)/.synced
+	@tmp=$$(mktemp -d) && trap 'rm -rf "$$tmp"' EXIT && \
+	  KPI_DBT_DATABASE="$$tmp/lint.duckdb" DBT_TARGET_PATH="$$tmp/target" DBT_LOG_PATH="$$tmp/logs" \
+	  $(VENV)/bin/sqlfluff lint dbt_project/models dbt_project/tests dbt_project/macros
 
 format: $(VENV)/.synced
 	$(VENV)/bin/ruff format ingest synthetic warehouse night cli dags dashboard tests bench

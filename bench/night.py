@@ -41,24 +41,25 @@ BENCH_KEY = "benchmark-key-not-a-secret-0123456789abcdef"
 # The four KPIs both peers compute: primary-care visit share, in-region fund share, downward
 # referral ratio and public-health records per institution - enough work to read every file.
 LIMIT_SQL = """
-WITH inst AS (SELECT * FROM read_csv({institutions}, all_varchar=true)),
+WITH inst AS (SELECT * FROM read_csv({institutions}, all_varchar=true)
+              QUALIFY row_number() OVER (PARTITION BY institution_code ORDER BY valid_from DESC) = 1),
      cons AS (SELECT * FROM read_csv({consortia}, all_varchar=true)),
-     visits AS (SELECT * FROM read_csv({visits}, union_by_name=true, all_varchar=true)),
-     claims AS (SELECT * FROM read_csv({claims}, union_by_name=true, all_varchar=true)),
-     referrals AS (SELECT * FROM read_csv({referrals}, union_by_name=true, all_varchar=true)),
-     ph AS (SELECT * FROM read_csv({public_health}, union_by_name=true, all_varchar=true)),
+     visits AS (SELECT * FROM read_csv({visits}, all_varchar=true)),
+     claims AS (SELECT * FROM read_csv({claims}, all_varchar=true)),
+     referrals AS (SELECT * FROM read_csv({referrals}, all_varchar=true)),
+     ph AS (SELECT * FROM read_csv({public_health}, all_varchar=true)),
      v AS (SELECT i.consortium_id, count(*) AS visits,
                   count(*) FILTER (i.tier IN ('village_clinic', 'community_station',
                       'community_center', 'township_center', 'clinic')) AS primary_visits
            FROM visits JOIN inst i USING (institution_code)
            WHERE visit_type IN ('outpatient', 'emergency', 'home') GROUP BY ALL),
-     c AS (SELECT k.consortium_id, sum(fund_paid::DECIMAL(18,2)) AS fund,
-                  sum(fund_paid::DECIMAL(18,2)) FILTER (substr(i.region_code, 1, 4)
-                      = substr(k.region_code, 1, 4)) AS fund_in_region
-           FROM claims JOIN cons k ON substr(claims.insured_region_code, 1, 4)
-                = substr(k.region_code, 1, 4)
-           LEFT JOIN inst i USING (institution_code)
-           WHERE record_type = 'settle' GROUP BY ALL),
+     settled AS (SELECT substr(insured_region_code, 1, 4) AS insured, institution_code,
+                        sum(fund_paid::DOUBLE) AS fund
+                 FROM claims WHERE record_type = 'settle' GROUP BY ALL),
+     c AS (SELECT k.consortium_id, sum(s.fund) AS fund,
+                  sum(s.fund) FILTER (substr(i.region_code, 1, 4) = s.insured) AS fund_in_region
+           FROM settled s JOIN cons k ON s.insured = substr(k.region_code, 1, 4)
+           LEFT JOIN inst i USING (institution_code) GROUP BY ALL),
      r AS (SELECT f.consortium_id, count(*) FILTER (f.tier LIKE '%hospital') AS downward,
                   count(*) AS referrals
            FROM referrals JOIN inst f ON f.institution_code = referrals.from_institution_code
@@ -97,6 +98,7 @@ def run_limit(landing: Path) -> float:
 
     t = time.perf_counter()
     with duckdb.connect() as con:
+        con.execute("SET enable_progress_bar = false")
         lists = {k: sql_list(files_of(landing, k)) for k in KIND_NAMES}
         for name in ("institutions", "consortia"):
             lists[name] = sql_list([str(landing / "reference" / f"{name}.csv")])
@@ -117,6 +119,7 @@ def run_pandas(landing: Path) -> float:
         return pd.concat(frames, ignore_index=True) if frames else pd.DataFrame()
 
     inst = pd.read_csv(landing / "reference" / "institutions.csv", dtype=str)
+    inst = inst.sort_values("valid_from").drop_duplicates("institution_code", keep="last")
     cons = pd.read_csv(landing / "reference" / "consortia.csv", dtype=str)
     primary = {
         "village_clinic",
@@ -125,31 +128,34 @@ def run_pandas(landing: Path) -> float:
         "township_center",
         "clinic",
     }
-    visits = read("visits").merge(inst, on="institution_code")
+    visits = read("visits")
     visits = visits[visits["visit_type"].isin(["outpatient", "emergency", "home"])]
-    v = visits.groupby("consortium_id").agg(
-        visits=("visit_id", "size"), primary=("tier", lambda s: s.isin(primary).sum())
+    visits = visits.merge(
+        inst[["institution_code", "tier", "consortium_id"]], on="institution_code"
     )
+    visits["primary"] = visits["tier"].isin(primary)
+    v = visits.groupby("consortium_id")["primary"].mean()
     claims = read("claims")
     claims = claims[claims["record_type"] == "settle"]
-    claims["prefix"] = claims["insured_region_code"].str[:4]
-    cons["prefix"] = cons["region_code"].str[:4]
-    c = claims.merge(cons[["consortium_id", "prefix"]], on="prefix").merge(
+    claims["insured"] = claims["insured_region_code"].str[:4]
+    claims["fund"] = claims["fund_paid"].astype(float)
+    settled = claims.groupby(["insured", "institution_code"], as_index=False)["fund"].sum()
+    cons["insured"] = cons["region_code"].str[:4]
+    c = settled.merge(cons[["consortium_id", "insured"]], on="insured").merge(
         inst[["institution_code", "region_code"]], on="institution_code", how="left"
     )
-    c["fund"] = c["fund_paid"].astype(float)
-    c["in_region"] = c["region_code"].str[:4] == c["prefix"]
-    c_agg = c.groupby("consortium_id").apply(
-        lambda g: g.loc[g["in_region"], "fund"].sum() / g["fund"].sum(), include_groups=False
-    )
+    c["in_region"] = c["fund"].where(c["region_code"].str[:4] == c["insured"], 0.0)
+    c_agg = c.groupby("consortium_id")[["in_region", "fund"]].sum()
     referrals = read("referrals").merge(
-        inst, left_on="from_institution_code", right_on="institution_code"
+        inst[["institution_code", "tier", "consortium_id"]],
+        left_on="from_institution_code",
+        right_on="institution_code",
     )
     r = referrals.groupby("consortium_id")["tier"].apply(
         lambda s: s.str.endswith("hospital").mean()
     )
     ph = read("public_health").merge(inst, on="institution_code").groupby("consortium_id").size()
-    pd.concat([v["primary"] / v["visits"], c_agg, r, ph], axis=1)
+    pd.concat([v, c_agg["in_region"] / c_agg["fund"], r, ph], axis=1)
     return time.perf_counter() - t
 
 
@@ -205,7 +211,7 @@ def main(argv: list[str] | None = None) -> int:
     p = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawTextHelpFormatter)
     p.add_argument("--scale", default="province", choices=("county", "city", "province"))
     p.add_argument("--history-scale", default="county", choices=("county", "city", "province"))
-    p.add_argument("--history-days", type=int, default=30)
+    p.add_argument("--history-days", type=int, default=30, help="0: skip the history")
     p.add_argument("--repeat", type=int, default=3)
     p.add_argument("--write", type=Path, help="append the results to this Markdown file")
     args = p.parse_args(argv)
@@ -227,7 +233,11 @@ def main(argv: list[str] | None = None) -> int:
                 f"night {seconds:.1f} s (peak {rss:.2f} GiB)\n    {phases}",
                 flush=True,
             )
-        first, last = history(args.history_scale, args.history_days, Path(tmp))
+        first, last = (
+            history(args.history_scale, args.history_days, Path(tmp))
+            if args.history_days >= 2
+            else (None, None)
+        )
     m = {
         k: statistics.median(v) for k, v in (("limit", limit), ("pandas", pandas), ("night", night))
     }
@@ -236,8 +246,12 @@ def main(argv: list[str] | None = None) -> int:
         f"`kpi run` {m['night']:.1f} s (medians of {args.repeat}), peak RSS {peak:.2f} GiB",
         f"- night / limit = **{m['night'] / m['limit']:.1f}x**, "
         f"night / pandas = **{m['night'] / m['pandas']:.2f}x**",
-        f"- history ({args.history_scale}): night 1 {first:.1f} s, night {args.history_days} "
-        f"{last:.1f} s: night {args.history_days} / night 1 = **{last / first:.2f}x**",
+        (
+            f"- history ({args.history_scale}): night 1 {first:.1f} s, night {args.history_days} "
+            f"{last:.1f} s: night {args.history_days} / night 1 = **{last / first:.2f}x**"
+            if first
+            else "- history: not measured (--history-days < 2)"
+        ),
         f"- last night's phases: {phases}",
     ]
     print("\n".join(lines))

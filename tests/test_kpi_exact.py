@@ -310,6 +310,7 @@ def test_night_two_changes_exactly_the_affected_cells(nights) -> None:
     assert mismatches(second, want) == []
 
 
+@pytest.mark.slow
 def test_incremental_facts_equal_a_full_rebuild(nights) -> None:
     """Night 2 reverses a settlement and cancels a referral of an earlier month, beside late
     deliveries and an institution that joined: the incremental facts and the KPI mart equal a

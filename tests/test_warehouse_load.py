@@ -55,3 +55,10 @@ def test_raw_updated_in_place_equals_a_full_load(tmp_path: Path):
         "v4",
     ]
     assert kept.sql("SELECT count(*) FROM raw._lake_files").fetchall() == [(3,)]
+    # what the incremental facts recompute: the keys of rows that left (v1, v2 of the replaced
+    # delivery) or arrived (v1, v3, v4)
+    changed = kept.sql("SELECT visit_id FROM raw._changed_visits ORDER BY 1").fetchall()
+    assert [r[0] for r in changed] == ["v1", "v2", "v3", "v4"]
+    load_raw_schema(kept, cfg.lake)  # a night with nothing new changes nothing
+    assert kept.sql("SELECT count(*) FROM raw._changed_visits").fetchall() == [(0,)]
+    assert raw_state(kept) == raw_state(fresh)

@@ -10,6 +10,7 @@ writing, so readers never block it and it never blocks them.
 
 from __future__ import annotations
 
+import hashlib
 import logging
 import os
 import shutil
@@ -17,7 +18,7 @@ from pathlib import Path
 
 import duckdb
 
-from ingest.contract import KINDS, REFERENCE_FILES, lake_columns
+from ingest.contract import KINDS, REFERENCE_FILES, Kind, lake_columns
 from ingest.identity import CLEAR_ID_PATTERN, is_valid_id
 from ingest.lake import Lake, read_parquet_sql, sql_literal
 from ingest.validation import DELIVERY_ID
@@ -61,8 +62,17 @@ def load_raw_schema(con: duckdb.DuckDBPyConnection, lake: Lake) -> None:
         "SELECT delivery_id FROM lake_deliveries WHERE is_current"
     )
     con.execute("CREATE TABLE IF NOT EXISTS raw._lake_files (path VARCHAR, kind VARCHAR)")
-    for name, kind in KINDS.items():
-        _update_raw_table(con, lake, name, lake_columns(kind))
+    # A registry change (a membership, a tier) can move every record's institution period:
+    # the facts are then recomputed for every key, as on the first night.
+    digest = reference_digest(lake)
+    con.execute("CREATE TABLE IF NOT EXISTS raw._reference_digest (digest VARCHAR)")
+    reference_changed = con.sql("SELECT digest FROM raw._reference_digest").fetchall() != [
+        (digest,)
+    ]
+    for kind in KINDS.values():
+        _update_raw_table(con, lake, kind, lake_columns(kind), every_key=reference_changed)
+    con.execute("DELETE FROM raw._reference_digest")
+    con.execute("INSERT INTO raw._reference_digest VALUES (?)", [digest])
     for name in REFERENCE_FILES:
         con.execute(
             f"CREATE OR REPLACE TABLE raw.{name} AS SELECT * FROM read_parquet({sql_literal(lake.reference_path(name))})"
@@ -88,11 +98,33 @@ def load_raw_schema(con: duckdb.DuckDBPyConnection, lake: Lake) -> None:
     )
 
 
-def _update_raw_table(con, lake: Lake, name: str, columns: dict[str, str]) -> None:
+def reference_digest(lake: Lake) -> str:
+    digest = hashlib.sha256()
+    for name in sorted(REFERENCE_FILES):
+        digest.update(lake.reference_path(name).read_bytes())
+    return digest.hexdigest()
+
+
+def changed_keys(kind: Kind) -> list[str]:
+    """The record keys whose facts a changed row can change: the kind's key, and for a kind
+    with reversals the record a reversal cancels, under the key column's name."""
+    return list(kind.key)
+
+
+def _update_raw_table(
+    con, lake: Lake, kind: Kind, columns: dict[str, str], every_key: bool
+) -> None:
     """raw.<name> := the current rows of the lake, by what changed: rows of deliveries that are
     no longer current leave, rows of the lake files not loaded before arrive. The night's cost
     is that of the new files, not of the history (raw.<name> persists in the copied file, with
-    `raw._lake_files` naming what it holds). A table of another shape is loaded whole."""
+    `raw._lake_files` naming what it holds). A table of another shape is loaded whole.
+
+    raw._changed_<name> receives the keys of the rows that left or arrived (every key when the
+    table was loaded whole or `every_key`): the incremental facts recompute exactly those."""
+    name = kind.name
+    changed_cols = ", ".join(row_keys(kind))
+    typed_keys = ", ".join(f"{k} VARCHAR" for k in row_keys(kind))
+    con.execute(f"CREATE OR REPLACE TEMP TABLE changed_rows ({typed_keys})")
     wanted = {**columns, DELIVERY_ID: "VARCHAR"}
     existing = dict(
         con.execute(
@@ -103,26 +135,53 @@ def _update_raw_table(con, lake: Lake, name: str, columns: dict[str, str]) -> No
     )
     typed = ", ".join(f'"{c}" {t}' for c, t in wanted.items())
     if list(existing) != list(wanted):
+        if set(row_keys(kind)) <= set(existing):  # a reload: the old rows' facts change too
+            con.execute(f"INSERT INTO changed_rows SELECT {changed_cols} FROM raw.{name}")
         con.execute(f"CREATE OR REPLACE TABLE raw.{name} ({typed})")
         con.execute("DELETE FROM raw._lake_files WHERE kind = $kind", {"kind": name})
+        every_key = True
     loaded = {
         r[0]
         for r in con.execute(
             "SELECT path FROM raw._lake_files WHERE kind = $kind", {"kind": name}
         ).fetchall()
     }
-    con.execute(
-        f"DELETE FROM raw.{name} WHERE {DELIVERY_ID} NOT IN (SELECT delivery_id FROM current_delivery)"
-    )
+    stale = f"{DELIVERY_ID} NOT IN (SELECT delivery_id FROM current_delivery)"
+    con.execute(f"INSERT INTO changed_rows SELECT {changed_cols} FROM raw.{name} WHERE {stale}")
+    con.execute(f"DELETE FROM raw.{name} WHERE {stale}")
     new = [f for f in lake.zone_files("raw", name) if str(f) not in loaded]
-    if not new:
-        return
-    select = ", ".join(f'"{c}"::{t} AS "{c}"' for c, t in wanted.items())
+    if new:
+        select = ", ".join(f'"{c}"::{t} AS "{c}"' for c, t in wanted.items())
+        con.execute(
+            f"CREATE OR REPLACE TEMP TABLE arrived AS SELECT {select} FROM {read_parquet_sql(new)} "
+            f"WHERE {DELIVERY_ID} IN (SELECT delivery_id FROM current_delivery)"
+        )
+        con.execute(f"INSERT INTO raw.{name} SELECT * FROM arrived")
+        con.execute(f"INSERT INTO changed_rows SELECT {changed_cols} FROM arrived")
+        con.execute("DROP TABLE arrived")
+        con.executemany("INSERT INTO raw._lake_files VALUES (?, ?)", [(str(f), name) for f in new])
+    if every_key:
+        con.execute(f"INSERT INTO changed_rows SELECT {changed_cols} FROM raw.{name}")
+    write_changed_keys(con, kind, "changed_rows")
+
+
+def row_keys(kind: Kind) -> list[str]:
+    """The columns of a row that name the facts it can change: its key, and for a reversal
+    the settlement it cancels."""
+    return [*kind.key, *([kind.reversal.original_column] if kind.reversal else [])]
+
+
+def write_changed_keys(con, kind: Kind, rows: str) -> None:
+    """raw._changed_<kind> := the fact keys named by `rows` (a relation with the kind's row
+    keys): what the incremental facts recompute tonight."""
+    keys = ", ".join(kind.key)
+    select = f"SELECT {keys} FROM {rows}"
+    if kind.reversal:  # a reversal changes the fact of the settlement it names
+        original = kind.reversal.original_column
+        select += f" UNION SELECT {original} FROM {rows} WHERE {original} IS NOT NULL"
     con.execute(
-        f"INSERT INTO raw.{name} SELECT {select} FROM {read_parquet_sql(new)} "
-        f"WHERE {DELIVERY_ID} IN (SELECT delivery_id FROM current_delivery)"
+        f"CREATE OR REPLACE TABLE raw._changed_{kind.name} AS SELECT DISTINCT * FROM ({select})"
     )
-    con.executemany("INSERT INTO raw._lake_files VALUES (?, ?)", [(str(f), name) for f in new])
 
 
 def audit(con: duckdb.DuckDBPyConnection) -> list[str]:

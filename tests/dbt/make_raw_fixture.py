@@ -27,6 +27,9 @@ from pathlib import Path
 
 import duckdb
 
+from ingest.contract import KINDS
+from warehouse.publish import row_keys, write_changed_keys
+
 DELIVERY_COLUMNS = {
     "business_date": "DATE",
     "source_code": "VARCHAR",
@@ -527,6 +530,12 @@ def build_raw(path: str | Path, night: int = 1) -> None:
         slot_rows: dict[tuple[str, str, str], int] = defaultdict(int)
         for kind, records in _extract_rows(night).items():
             columns = {**DELIVERY_COLUMNS, **EXTRACT_COLUMNS[kind]}
+            keys = ", ".join(row_keys(KINDS[kind]))
+            con.execute(
+                f"create or replace temp table previous_rows ({keys.replace(',', ' varchar,')} varchar)"
+            )
+            if night > 1:  # the facts must also forget the keys of rows that are gone
+                con.execute(f"insert into previous_rows select {keys} from raw.{kind}")
             _create(con, kind, columns)
             batch = []
             for bd, src, fields in records:
@@ -545,6 +554,10 @@ def build_raw(path: str | Path, night: int = 1) -> None:
                     )
                 )
             _insert(con, kind, list(columns), batch)
+            # a whole reload: every key of the old and the new rows changed (the ingest's load
+            # writes these tables in the warehouse)
+            both = f"(select {keys} from raw.{kind} union all select * from previous_rows)"
+            write_changed_keys(con, KINDS[kind], both)
 
         # the audit
         for table, columns in AUDIT_COLUMNS.items():

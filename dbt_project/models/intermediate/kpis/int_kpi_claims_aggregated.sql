@@ -12,7 +12,8 @@ with spine as (
 
 claims as (
 
-    select * from {{ ref('int_claims_netted') }}
+    -- fct_claims holds the live settlements only
+    select * from {{ ref('fct_claims') }}
 
 ),
 
@@ -35,8 +36,7 @@ attributed as (
         -- consortium of its month
         and substring(spine.region_code, 1, 4) = substring(claims.insured_region_code, 1, 4)
         and {{ region_matches('spine.region_code', 'claims.insured_region_code') }}
-    where claims.is_live
-      and not claims.is_pharmacy
+    where not claims.is_pharmacy
 
 ),
 

@@ -10,7 +10,7 @@ with spine as (
 
 services as (
 
-    select * from {{ ref('int_public_health_services_enriched') }}
+    select * from {{ ref('fct_public_health_services') }}
 
 ),
 

@@ -10,7 +10,7 @@ with spine as (
 
 visits as (
 
-    select * from {{ ref('int_visits_enriched') }}
+    select * from {{ ref('fct_visits') }}
 
 ),
 

@@ -1,18 +1,20 @@
 -- grain: one row per live settlement - a claim_id with record_type settle (its latest delivery)
 -- that no reversal cancels. Reversed settlements and reversal rows count nowhere and are absent.
 --
--- Incremental: the live settlements a full rebuild would give are compared with the
--- stored ones; new or changed rows replace their key (delete+insert on claim_key) and the
--- post-hook deletes settlements that are no longer live - a reversal arriving tonight for a
--- settlement of any earlier month, or a correction that dropped the row. --full-refresh gives
--- the same table; the in_sync_with test checks it every night.
+-- Incremental by key: on a night after the first, the stored rows of the keys that changed
+-- tonight (raw._changed_claims: keys of rows that left or arrived; every key after a registry
+-- change) are deleted and recomputed from all their staged rows, so the night costs what arrived.
+-- --full-refresh and the first night compute every key; the in_sync_with test and
+-- warehouse.transform.verify_incremental prove the two agree.
+-- depends_on: {{ ref('stg_lake__changed_claims') }}
+-- depends_on: {{ ref('stg_lake__claims') }}
+-- depends_on: {{ ref('int_institution_periods_unioned') }}
 {{
     config(
         materialized='incremental',
-        incremental_strategy='delete+insert',
-        unique_key='claim_key',
+        incremental_strategy='append',
         on_schema_change='fail',
-        post_hook="delete from {{ this }} where claim_key not in (select claim_key from {{ ref('int_claims_netted') }} where is_live)"
+        pre_hook="{{ delete_changed_keys(ref('stg_lake__changed_claims'), ['claim_id']) }}"
     )
 }}
 
@@ -43,13 +45,15 @@ with desired as (
         business_date,
         source_code,
         file_sha256
-    from {{ ref('int_claims_netted') }}
+    from (
+        {% if is_incremental() %}
+        {{ claims_netted(rows_of_changed_keys(ref('stg_lake__claims'), ref('stg_lake__changed_claims'), ['claim_id'], extra_key='original_claim_id')) }}
+        {% else %}
+        select * from {{ ref('int_claims_netted') }}
+        {% endif %}
+    ) as records
     where is_live
 
 )
 
 select * from desired
-{% if is_incremental() %}
-{{ dbt.except() }}
-select * from {{ this }}
-{% endif %}

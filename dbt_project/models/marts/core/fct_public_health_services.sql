@@ -1,16 +1,20 @@
 -- grain: one row per basic public-health service record - (institution_code, service_id), its
 -- latest delivery.
 --
--- Incremental, as fct_visits: changed or new rows replace their key (delete+insert
--- on service_key), the post-hook deletes records a correction dropped; --full-refresh gives the
--- same table, which the in_sync_with test checks every night.
+-- Incremental by key: on a night after the first, the stored rows of the keys that changed
+-- tonight (raw._changed_public_health: keys of rows that left or arrived; every key after a registry
+-- change) are deleted and recomputed from all their staged rows, so the night costs what arrived.
+-- --full-refresh and the first night compute every key; the in_sync_with test and
+-- warehouse.transform.verify_incremental prove the two agree.
+-- depends_on: {{ ref('stg_lake__changed_public_health') }}
+-- depends_on: {{ ref('stg_lake__public_health_services') }}
+-- depends_on: {{ ref('int_institution_periods_unioned') }}
 {{
     config(
         materialized='incremental',
-        incremental_strategy='delete+insert',
-        unique_key='service_key',
+        incremental_strategy='append',
         on_schema_change='fail',
-        post_hook="delete from {{ this }} where service_key not in (select service_key from {{ ref('int_public_health_services_enriched') }})"
+        pre_hook="{{ delete_changed_keys(ref('stg_lake__changed_public_health'), ['institution_code', 'service_id']) }}"
     )
 }}
 
@@ -31,12 +35,14 @@ with desired as (
         business_date,
         source_code,
         file_sha256
-    from {{ ref('int_public_health_services_enriched') }}
+    from (
+        {% if is_incremental() %}
+        {{ public_health_services_enriched(rows_of_changed_keys(ref('stg_lake__public_health_services'), ref('stg_lake__changed_public_health'), ['institution_code', 'service_id'])) }}
+        {% else %}
+        select * from {{ ref('int_public_health_services_enriched') }}
+        {% endif %}
+    ) as records
 
 )
 
 select * from desired
-{% if is_incremental() %}
-{{ dbt.except() }}
-select * from {{ this }}
-{% endif %}

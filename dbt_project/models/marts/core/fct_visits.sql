@@ -1,17 +1,19 @@
 -- grain: one row per visit - (institution_code, visit_type, visit_id), its latest delivery.
 --
--- Incremental: the rows a full rebuild would give are compared with the stored
--- ones; new or changed rows replace their key (delete+insert on visit_key) and the post-hook
--- deletes the rows whose visit no longer exists (a corrected delivery dropped it). Raw holds
--- every current delivery, so no lookback window is needed and --full-refresh gives the same
--- table; the in_sync_with test checks exactly that every night.
+-- Incremental by key: on a night after the first, the stored rows of the keys that changed
+-- tonight (raw._changed_visits: keys of rows that left or arrived; every key after a registry
+-- change) are deleted and recomputed from all their staged rows, so the night costs what arrived.
+-- --full-refresh and the first night compute every key; the in_sync_with test and
+-- warehouse.transform.verify_incremental prove the two agree.
+-- depends_on: {{ ref('stg_lake__changed_visits') }}
+-- depends_on: {{ ref('stg_lake__visits') }}
+-- depends_on: {{ ref('int_institution_periods_unioned') }}
 {{
     config(
         materialized='incremental',
-        incremental_strategy='delete+insert',
-        unique_key='visit_key',
+        incremental_strategy='append',
         on_schema_change='fail',
-        post_hook="delete from {{ this }} where visit_key not in (select visit_key from {{ ref('int_visits_enriched') }})"
+        pre_hook="{{ delete_changed_keys(ref('stg_lake__changed_visits'), ['institution_code', 'visit_type', 'visit_id']) }}"
     )
 }}
 
@@ -38,12 +40,14 @@ with desired as (
         business_date,
         source_code,
         file_sha256
-    from {{ ref('int_visits_enriched') }}
+    from (
+        {% if is_incremental() %}
+        {{ visits_enriched(rows_of_changed_keys(ref('stg_lake__visits'), ref('stg_lake__changed_visits'), ['institution_code', 'visit_type', 'visit_id'])) }}
+        {% else %}
+        select * from {{ ref('int_visits_enriched') }}
+        {% endif %}
+    ) as records
 
 )
 
 select * from desired
-{% if is_incremental() %}
-{{ dbt.except() }}
-select * from {{ this }}
-{% endif %}
