@@ -25,12 +25,15 @@ The night of business date **D** (the run's data interval starts on D, Asia/Shan
    the lake. A broken registry stops the night here.
 2. **ingest** (one mapped task per extract kind) — every file under `<landing>/<date>/<source>/`
    of a business date up to D that was not ingested in that exact content: read (UTF-8/GB18030,
-   CSV/XLSX, Chinese headers), validate against the contract, pseudonymise patient IDs, check
-   loaded rows with the Great Expectations suite, land Parquet in the lake. Bad rows are
-   quarantined with a reason code; identical redeliveries are skipped; corrections replace.
-3. **dbt_build** — copy the published warehouse to a working file, load the lake's current
-   state into schema `raw`, and run `dbt build` (models, data tests, unit tests). The task log
-   lists every model and test with its status and time.
+   CSV/XLSX, Chinese headers), validate against the contract in one query per business date,
+   pseudonymise patient IDs, mask IDs typed into free text, check a per-delivery profile of the
+   batch with the Great Expectations batch suite, land one Parquet file per kind and date in the
+   lake. Bad rows are quarantined with a reason code; identical redeliveries are skipped;
+   corrections replace. The key must match the lake's fingerprint.
+3. **dbt_build** — copy the published warehouse to a working file, update schema `raw` by what
+   the lake gained or replaced, and run `dbt build` (models, data tests, unit tests; the facts
+   recompute the changed keys only). The task log lists every model and test with its status
+   and time.
 4. **audit** — reconcile every file (read = loaded + quarantined), compare lake rows with the
    audit, scan every text column for clear resident IDs.
 5. **publish** — atomically replace the published DuckDB file.
