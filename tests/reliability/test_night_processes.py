@@ -113,3 +113,40 @@ def test_a_night_killed_during_dbt_takes_dbt_with_it_and_the_next_night_publishe
     out, err = rerun.communicate(timeout=300)
     assert rerun.returncode == 0, err
     assert published(tmp_path, "SELECT count(*) FROM fct_visits") == [(1,)]
+
+
+def test_an_export_failure_after_publish_says_published(tmp_path, monkeypatch, capsys):
+    from cli.main import main
+    from night import steps
+
+    zone(tmp_path)
+
+    def broken_export(cfg):
+        raise OSError("No space left on device")
+
+    monkeypatch.setattr(steps, "export_for_bi", broken_export)
+    monkeypatch.setenv("KPI_PSEUDONYM_KEY", TEST_KEY.decode())
+    code = main(
+        ["run", "--landing", str(tmp_path / "landing"), "--warehouse", str(tmp_path / "kpi.duckdb")]
+    )
+    err = capsys.readouterr().err
+    assert code == 0  # published: the interface says exit 0
+    assert "published" in err and "BI export failed" in err and "nothing published" not in err
+    assert published(tmp_path, "SELECT count(*) FROM fct_visits") == [(1,)]
+    runs = duckdb.sql(
+        f"SELECT status FROM read_parquet('{tmp_path / 'kpi.lake' / 'audit' / 'runs'}/*.parquet')"
+    )
+    assert runs.fetchall() == [("published_export_failed",)]
+
+
+def test_a_warehouse_that_cannot_be_written_is_one_clear_line(tmp_path):
+    zone(tmp_path)
+    (tmp_path / "blocked").write_text("a file where the warehouse folder should be")
+    env = {**os.environ, "KPI_PSEUDONYM_KEY": TEST_KEY.decode()}
+    done = subprocess.run(
+        [str(KPI), "run", "--landing", str(tmp_path / "landing"), "--warehouse", str(tmp_path / "blocked" / "kpi.duckdb")],
+        env=env, capture_output=True, text=True, timeout=300, check=False,
+    )  # fmt: skip
+    assert done.returncode == 1
+    assert "Traceback" not in done.stderr
+    assert done.stderr.strip().startswith("kpi run: FAILED, nothing published")
