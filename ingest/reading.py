@@ -69,7 +69,10 @@ def read_csv_text(
     if not data.strip():
         raise UnreadableFileError("empty file: not even a header row")
     text, encoding = decode_text(data)
-    header = next(csv.reader(io.StringIO(text)), None)
+    try:
+        header = next(csv.reader(io.StringIO(text, newline="")), None)
+    except csv.Error as exc:
+        raise UnreadableFileError(f"CSV cannot be parsed: {exc}") from None
     if not header:
         raise UnreadableFileError("no header row")
     placeholders = [f"c{i}" for i in range(len(header))]  # header names may repeat
@@ -95,7 +98,10 @@ def _ragged_csv(text: str, width: int) -> pa.Table:
     """A CSV whose rows differ in length. Short rows are padded with empty values (a missing
     required value is then reported for the row); a row longer than the header cannot be
     mapped to columns, and makes the file unreadable_file."""
-    rows = [r for r in csv.reader(io.StringIO(text)) if r][1:]
+    try:
+        rows = [r for r in csv.reader(io.StringIO(text, newline="")) if r][1:]
+    except csv.Error as exc:
+        raise UnreadableFileError(f"CSV cannot be parsed: {exc}") from None
     for number, row in enumerate(rows, start=1):
         if len(row) > width:
             raise UnreadableFileError(
