@@ -322,6 +322,8 @@ def build_data_docs(warehouse: Path, business_date: dt.date, project_dir: Path) 
     people who want GX's own report (`kpi demo` prints where it is)."""
     import duckdb
 
+    from ingest.validation import DELIVERY_ID
+
     gx, _ = _gx()
     context = gx.get_context(mode="file", project_root_dir=str(project_dir))
     context.variables.progress_bars = {"globally": False}
@@ -351,7 +353,7 @@ def build_data_docs(warehouse: Path, business_date: dt.date, project_dir: Path) 
                 )
             )
             rows = con.sql(
-                f"SELECT * FROM raw.{kind.name} WHERE business_date = $d",
+                f"SELECT * EXCLUDE ({DELIVERY_ID}) FROM raw.{kind.name} WHERE business_date = $d",
                 params={"d": business_date},
             )
             checkpoint.run(
