@@ -170,7 +170,9 @@ def run_demo(
     )
     _say(f"lake (Parquet):      {workdir / 'kpi.lake'}")
     _say(f"dbt docs:            {docs.stdout.strip() or 'not generated: ' + docs.stderr[-300:]}")
-    _say(f"GX suites:           {REPO / 'expectations'} (each night: the batch suite over a per-delivery profile; the row suite for these Data Docs)")
+    _say(
+        f"GX suites:           {REPO / 'expectations'} (each night: the batch suite over a per-delivery profile; the row suite for these Data Docs)"
+    )
     gx_url = gx_docs.stdout.strip().splitlines()[-1] if gx_docs.returncode == 0 else ""
     _say(
         f"GX data docs:        {gx_url or 'not built: ' + gx_docs.stderr[-300:]} (last night's rows)"
