@@ -31,6 +31,7 @@ from pathlib import Path
 
 import duckdb
 
+from ingest.lake import sql_literal
 from warehouse.marts import WAREHOUSE_ENV, mart_tables, signature
 
 log = logging.getLogger(__name__)
@@ -51,10 +52,6 @@ def _versions(out: Path) -> list[Path]:
 
 def _quote(name: str) -> str:
     return '"' + name.replace('"', '""') + '"'
-
-
-def _sql_path(path: Path) -> str:
-    return "'" + str(path).replace("'", "''") + "'"
 
 
 def current_manifest(out: Path) -> dict | None:
@@ -114,14 +111,14 @@ def _write(warehouse: Path, folder: Path) -> dict[str, int]:
     tables: dict[str, int] = {}
     con = duckdb.connect()
     try:
-        con.execute(f"ATTACH {_sql_path(warehouse)} AS src (READ_ONLY)")
+        con.execute(f"ATTACH {sql_literal(warehouse)} AS src (READ_ONLY)")
         con.execute(
-            f"ATTACH {_sql_path(folder / COMPAT_FILE)} AS compat (STORAGE_VERSION '{COMPAT_STORAGE_VERSION}')"
+            f"ATTACH {sql_literal(folder / COMPAT_FILE)} AS compat (STORAGE_VERSION '{COMPAT_STORAGE_VERSION}')"
         )
         for name in mart_tables(con, "src"):
             table = f"src.main.{_quote(name)}"
             con.execute(
-                f"COPY (SELECT * FROM {table}) TO {_sql_path(folder / (name + '.parquet'))} "
+                f"COPY (SELECT * FROM {table}) TO {sql_literal(folder / (name + '.parquet'))} "
                 "(FORMAT parquet, COMPRESSION zstd)"
             )
             con.execute(f"CREATE TABLE compat.main.{_quote(name)} AS SELECT * FROM {table}")

@@ -8,6 +8,8 @@ from pathlib import Path
 
 import duckdb
 
+from ingest.lake import sql_literal
+
 WAREHOUSE_ENV = "KPI_WAREHOUSE"
 
 # The marts other tools may read (the published warehouse's tables in schema main).
@@ -48,15 +50,11 @@ def open_published(path: Path) -> Iterator[duckdb.DuckDBPyConnection]:
     after each query or page: a held connection pins its night."""
     con = duckdb.connect()
     try:
-        con.execute(f"ATTACH {_literal(path)} AS published (READ_ONLY)")
+        con.execute(f"ATTACH {sql_literal(path)} AS published (READ_ONLY)")
         con.execute("USE published")
         yield con
     finally:
         con.close()
-
-
-def _literal(path: Path) -> str:
-    return "'" + str(path).replace("'", "''") + "'"
 
 
 def mart_tables(con: duckdb.DuckDBPyConnection, catalog: str | None = None) -> list[str]:

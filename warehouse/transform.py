@@ -91,6 +91,8 @@ def verify_incremental(warehouse: str | Path) -> dict[str, list]:
 
     import duckdb
 
+    from ingest.lake import sql_literal
+
     warehouse = Path(warehouse).absolute()
     with tempfile.TemporaryDirectory(prefix="kpi-verify-") as tmp:
         incremental, rebuilt = Path(tmp) / "incremental.duckdb", Path(tmp) / "rebuilt.duckdb"
@@ -101,9 +103,7 @@ def verify_incremental(warehouse: str | Path) -> dict[str, list]:
             ["build", "--full-refresh", "--exclude", "test_name:in_sync_with"], rebuilt, warehouse
         )
         with duckdb.connect(str(incremental)) as con:
-            con.execute(
-                f"ATTACH '{str(rebuilt).replace(chr(39), chr(39) * 2)}' AS rebuilt (READ_ONLY)"
-            )
+            con.execute(f"ATTACH {sql_literal(rebuilt)} AS rebuilt (READ_ONLY)")
             marts = [
                 r[0]
                 for r in con.sql(
