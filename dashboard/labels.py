@@ -165,6 +165,7 @@ KINDS = {
     "referrals": ("转诊", "referrals"),
     "claims": ("医保结算", "claims"),
     "public_health": ("公共卫生", "public health"),
+    "contracts": ("家庭医生签约", "family-doctor contracts"),
 }
 
 

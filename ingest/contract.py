@@ -1,6 +1,6 @@
 """The extract contract (data-submission standard) as data.
 
-This module is the one definition of the four extract kinds, their columns, Chinese aliases,
+This module is the one definition of the five extract kinds, their columns, Chinese aliases,
 enums and reason codes. The validator, the Great Expectations suites in ``expectations/``, the
 synthetic generator and the docs all read it, so they cannot drift apart.
 """
@@ -67,7 +67,32 @@ TIERS = (
     "public_health_agency",
 )
 ROLES = ("lead", "member", "external")
-CONSORTIUM_KINDS = ("county_community", "urban_alliance")
+CONSORTIUM_KINDS: dict[str, str] = {
+    "county_community": "县域医共体",
+    "urban_alliance": "城市医联体",
+    "primary_care_group": "基层医疗集团",
+    "specialty_alliance": "专科联盟",
+    "remote_network": "远程医疗协作网",
+}
+# reference/institutions.csv `tcm` (中医类机构): absent or empty means 0.
+TCM_FLAG = {"1": True, "0": False, "是": True, "否": False}
+
+# Key populations (重点人群) of family-doctor signing, code -> Chinese label.
+KEY_POPULATIONS: dict[str, str] = {
+    "elderly": "老年人",
+    "hypertension": "高血压患者",
+    "diabetes": "2型糖尿病患者",
+    "maternal": "孕产妇",
+    "child": "0-6岁儿童",
+    "disabled": "残疾人",
+    "severe_mental": "严重精神障碍患者",
+    "tuberculosis": "肺结核患者",
+    "family_planning_special": "计划生育特殊家庭",
+    "low_income": "脱贫人口/低收入人口",
+    "ltc": "长护险对象",
+}
+# service_population.csv groups: everyone, the key populations counted once, or one of them.
+POPULATION_GROUPS: tuple[str, ...] = ("resident", "key_population", *KEY_POPULATIONS)
 
 # National insurance coding of institutions: H (medical) / P (retail pharmacy) + 6-digit region
 # + 5-digit serial. A claim may name an unregistered institution if its code is well formed.
@@ -102,6 +127,15 @@ class Column:
     record_date: bool = False  # judged against the business date (invalid_date)
     # For required="conditional": (column, value) of the rows that need this column.
     required_when: tuple[str, str] | None = None
+    # A date that may lie after the business date (a contract's service span): only an
+    # unparseable value is invalid_date.
+    any_date: bool = False
+    # A list in one cell: the separators (a regex character class) and the most items allowed
+    # (more: invalid_enum). An enum list is stored as its sorted codes joined by ';'.
+    separators: str | None = None
+    max_items: int | None = None
+    # A well-formed national insurance code counts as a known institution (unknown_institution)
+    national_codes_known: bool = False
 
     @property
     def enum_lookup(self) -> dict[str, str]:
@@ -136,8 +170,8 @@ class Kind:
     reversal: Reversal | None = None
     # (total, fund, personal): fund + personal = total and fund <= total (invalid_amount)
     amount_split: tuple[str, str, str] | None = None
-    # A well-formed national insurance code counts as a known institution (unknown_institution)
-    national_codes_known: bool = False
+    # (start, end): end before start is invalid_date
+    date_order: tuple[str, str] | None = None
 
     @property
     def file_stem(self) -> str:
@@ -240,7 +274,13 @@ CLAIMS = Kind(
             required_when=("record_type", "reverse"),
         ),
         Column("settlement_date", ("结算日期",), "date", "yes", record_date=True),
-        Column("institution_code", ("定点机构编码",), required="yes", institution=True),
+        Column(
+            "institution_code",
+            ("定点机构编码",),
+            required="yes",
+            institution=True,
+            national_codes_known=True,
+        ),
         Column("visit_id", ("就诊流水号",)),
         Column("patient_id", ("身份证号",), "patient_id", "yes"),
         Column("insured_region_code", ("参保地区划代码",), "region", "yes"),
@@ -266,7 +306,6 @@ CLAIMS = Kind(
     source_column=None,
     reversal=Reversal("record_type", "settle", "reverse", "claim_id", "original_claim_id"),
     amount_split=("total_amount", "fund_paid", "personal_paid"),
-    national_codes_known=True,
 )
 
 PUBLIC_HEALTH = Kind(
@@ -285,7 +324,57 @@ PUBLIC_HEALTH = Kind(
     source_column="institution_code",
 )
 
-KINDS: dict[str, Kind] = {k.name: k for k in (VISITS, REFERRALS, CLAIMS, PUBLIC_HEALTH)}
+# A resident's one-year service contract with a family-doctor team of a primary-care institution
+# (家庭医生签约服务), naming up to two hospitals (Shanghai's "1+1+1"). Delivered when signed and
+# again on every change; the latest business date wins, as for referrals.
+CONTRACTS = Kind(
+    "contracts",
+    (
+        Column("contract_id", ("签约编号", "签约协议号"), required="yes"),
+        Column("institution_code", ("签约机构编码",), required="yes", institution=True),
+        Column("team_code", ("团队编码", "家庭医生团队编码")),
+        Column("patient_id", ("身份证号",), "patient_id", "yes"),
+        Column("sign_date", ("签约日期",), "date", "yes", record_date=True),
+        Column("start_date", ("生效日期", "服务开始日期"), "date", "yes", any_date=True),
+        Column("end_date", ("到期日期", "服务结束日期"), "date", "yes", any_date=True),
+        Column(
+            "status",
+            ("签约状态",),
+            "enum",
+            "yes",
+            labels={"active": "有效", "terminated": "已解约"},
+        ),
+        Column(
+            "terminated_date",
+            ("解约日期",),
+            "date",
+            "conditional",
+            required_when=("status", "terminated"),
+        ),
+        Column(
+            "key_populations",
+            ("重点人群类别", "人群分类"),
+            "enum",
+            labels=KEY_POPULATIONS,
+            separators=";,、",
+        ),
+        Column(
+            "hospital_codes",
+            ("签约医院编码", "组合医院编码"),
+            institution=True,
+            national_codes_known=True,
+            separators=";",
+            max_items=2,
+        ),
+    ),
+    key=("contract_id",),
+    source_column="institution_code",
+    date_order=("start_date", "end_date"),
+)
+
+KINDS: dict[str, Kind] = {
+    k.name: k for k in (VISITS, REFERRALS, CLAIMS, PUBLIC_HEALTH, CONTRACTS)
+}
 
 # Reference files maintained by the consortium office (canonical headers only).
 REFERENCE_FILES: dict[str, tuple[str, ...]] = {
@@ -298,11 +387,16 @@ REFERENCE_FILES: dict[str, tuple[str, ...]] = {
         "role",
         "valid_from",
         "valid_to",
+        "tcm",
     ),
     "consortia": ("consortium_id", "name", "kind", "region_code", "lead_institution_code"),
     "public_health_targets": ("year", "institution_code", "service_item", "target_count"),
     "kpi_targets": ("kpi_id", "consortium_id", "year", "target"),
+    "service_population": ("year", "institution_code", "population_group", "population"),
+    "work_point_weights": ("service_item", "points"),
 }
+# Columns a reference file may leave out (read as empty).
+OPTIONAL_REFERENCE_COLUMNS = frozenset({("institutions", "tcm")})
 
 
 # How validated values are typed in the lake's raw zone (Parquet) and the warehouse's raw schema.

@@ -69,7 +69,9 @@ def suite_expectations(kind: Kind) -> list:
                     column=c.name, row_condition=GxColumn(when_col) == value
                 )
             )
-        if c.type == "enum" and c.name != "sex":
+        if c.type == "enum" and c.separators:
+            out.append(gxe.ExpectColumnValuesToMatchRegex(column=c.name, regex=_code_list(c)))
+        elif c.type == "enum" and c.name != "sex":
             out.append(gxe.ExpectColumnValuesToBeInSet(column=c.name, value_set=sorted(c.labels)))
         if c.type == "region":
             out.append(gxe.ExpectColumnValuesToMatchRegex(column=c.name, regex=REGION_CODE))
@@ -132,7 +134,11 @@ def profile_measures(kind: Kind) -> dict[str, str]:
             measures[f"{c.name}__null_when_{value}"] = (
                 f"count(*) FILTER ({c.name} IS NULL AND {when_col} = '{value}')"
             )
-        if c.type == "enum" and c.name != "sex":
+        if c.type == "enum" and c.separators:
+            measures[f"{c.name}__not_a_code_list"] = (
+                f"count(*) FILTER (NOT regexp_full_match({c.name}, '{_code_list(c)[1:-1]}'))"
+            )
+        elif c.type == "enum" and c.name != "sex":
             measures[f"{c.name}__not_in_set"] = (
                 f"count(*) FILTER ({c.name} NOT IN ({_sql_set(c.labels)}))"
             )
@@ -157,6 +163,12 @@ def profile_measures(kind: Kind) -> dict[str, str]:
         total, fund, _ = kind.amount_split
         measures[f"{fund}__above_{total}"] = f"count(*) FILTER ({fund} > {total})"
     return measures
+
+
+def _code_list(column) -> str:
+    """Regex of an enum list as the lake stores it: codes joined by ';'."""
+    codes = "|".join(sorted(column.labels))
+    return f"^({codes})(;({codes}))*$"
 
 
 def _sql_set(values) -> str:

@@ -14,9 +14,12 @@ import pyarrow as pa
 from ingest.contract import (
     CONSORTIUM_KINDS,
     DATE_FORMATS,
+    OPTIONAL_REFERENCE_COLUMNS,
+    POPULATION_GROUPS,
     REFERENCE_FILES,
     ROLES,
     SERVICE_ITEMS,
+    TCM_FLAG,
     TIERS,
 )
 from ingest.lake import Lake, write_parquet_atomic
@@ -34,12 +37,25 @@ def _in(values) -> str:
     return "(" + ", ".join(f"'{v}'" for v in values) + ")"
 
 
+def _service_item(column: str) -> str:
+    """A service item given as its code or its Chinese label, as the code."""
+    whens = " ".join(f"WHEN '{label}' THEN '{code}'" for code, label in SERVICE_ITEMS.items())
+    return f"CASE {column} {whens} ELSE {column} END"
+
+
+_ITEM_RULE = (
+    f"service_item NOT IN {_in([*SERVICE_ITEMS, *SERVICE_ITEMS.values()])} OR service_item IS NULL",
+    "service_item must be a service item of the catalogue",
+)
+_TCM = "CASE tcm " + " ".join(f"WHEN '{k}' THEN {v}" for k, v in TCM_FLAG.items()) + " END"
+
 # name -> (typed select, list of (condition of a bad row, what is wrong))
 _TYPING: dict[str, tuple[str, list[tuple[str, str]]]] = {
     "institutions": (
         f"institution_code, name, tier, region_code, consortium_id, role, "
         f"try_strptime(valid_from, {_FORMATS})::DATE AS valid_from, "
-        f"try_strptime(valid_to, {_FORMATS})::DATE AS valid_to",
+        f"try_strptime(valid_to, {_FORMATS})::DATE AS valid_to, "
+        f"coalesce({_TCM}, false) AS tcm",
         [
             ("institution_code IS NULL", "empty institution_code"),
             (
@@ -59,6 +75,10 @@ _TYPING: dict[str, tuple[str, list[tuple[str, str]]]] = {
                 f"valid_to IS NOT NULL AND try_strptime(valid_to, {_FORMATS}) IS NULL",
                 "valid_to must be a date or empty",
             ),
+            (
+                f"tcm IS NOT NULL AND tcm NOT IN {_in(TCM_FLAG)}",
+                "tcm must be 1/0 or 是/否 (or empty)",
+            ),
         ],
     ),
     "consortia": (
@@ -77,15 +97,11 @@ _TYPING: dict[str, tuple[str, list[tuple[str, str]]]] = {
     ),
     "public_health_targets": (
         "try_cast(year AS INTEGER) AS year, institution_code, "
-        + "CASE service_item "
-        + " ".join(f"WHEN '{label}' THEN '{code}'" for code, label in SERVICE_ITEMS.items())
-        + " ELSE service_item END AS service_item, try_cast(target_count AS INTEGER) AS target_count",
+        f"{_service_item('service_item')} AS service_item, "
+        "try_cast(target_count AS INTEGER) AS target_count",
         [
             ("try_cast(year AS INTEGER) IS NULL", "year must be an integer"),
-            (
-                f"service_item NOT IN {_in([*SERVICE_ITEMS, *SERVICE_ITEMS.values()])}",
-                "service_item must be a service item of the catalogue",
-            ),
+            _ITEM_RULE,
             (
                 "try_cast(target_count AS INTEGER) IS NULL OR try_cast(target_count AS INTEGER) < 0",
                 "target_count must be a whole number >= 0",
@@ -99,6 +115,32 @@ _TYPING: dict[str, tuple[str, list[tuple[str, str]]]] = {
             ("try_cast(target AS DOUBLE) IS NULL", "target must be a number"),
         ],
     ),
+    "service_population": (
+        "try_cast(year AS INTEGER) AS year, institution_code, population_group, "
+        "try_cast(population AS BIGINT) AS population",
+        [
+            ("try_cast(year AS INTEGER) IS NULL", "year must be an integer"),
+            ("institution_code IS NULL", "empty institution_code"),
+            (
+                f"population_group NOT IN {_in(POPULATION_GROUPS)} OR population_group IS NULL",
+                f"population_group must be one of {', '.join(POPULATION_GROUPS)}",
+            ),
+            (
+                "try_cast(population AS BIGINT) IS NULL OR try_cast(population AS BIGINT) < 0",
+                "population must be a whole number >= 0",
+            ),
+        ],
+    ),
+    "work_point_weights": (
+        f"{_service_item('service_item')} AS service_item, try_cast(points AS DOUBLE) AS points",
+        [
+            _ITEM_RULE,
+            (
+                "try_cast(points AS DOUBLE) IS NULL OR try_cast(points AS DOUBLE) < 0",
+                "points must be a number >= 0",
+            ),
+        ],
+    ),
 }
 
 
@@ -109,12 +151,18 @@ def _read(con: duckdb.DuckDBPyConnection, path: Path, name: str) -> pa.Table:
     except UnreadableFileError as exc:
         raise ReferenceError(f"{path}: {exc}") from None
     headers = [h.strip().lstrip("\ufeff") for h in raw.column_names]
-    missing = [c for c in columns if c not in headers]
+    missing = [
+        c for c in columns if c not in headers and (name, c) not in OPTIONAL_REFERENCE_COLUMNS
+    ]
     if missing:
         raise ReferenceError(
             f"{path}: missing column(s) {', '.join(missing)}; expected {', '.join(columns)}"
         )
-    raw = raw.rename_columns(headers).select(list(columns))
+    raw = raw.rename_columns(headers)
+    for c in columns:
+        if c not in headers:  # an optional column left out reads as empty
+            raw = raw.append_column(c, pa.nulls(raw.num_rows, pa.string()))
+    raw = raw.select(list(columns))
     con.register("reference_src", raw)
     trimmed = ", ".join(f"nullif(trim({c}), '') AS {c}" for c in columns)
     select, rules = _TYPING[name]

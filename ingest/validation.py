@@ -93,19 +93,55 @@ def _value(column: Column) -> str:
     return f"{column.name}__v" if column.type in PARSED_TYPES else column.name
 
 
+def _items(column: Column) -> str:
+    """A list cell's non-empty trimmed items."""
+    split = f"string_split_regex({column.name}, '[{column.separators}]')"
+    return f"list_filter(list_transform({split}, lambda x: trim(x)), lambda x: x <> '')"
+
+
+def _known(column: Column, code: str, registered: str) -> str:
+    """SQL true when `code` names a known institution (`registered`: it is in the registry)."""
+    if column.national_codes_known:
+        return f"({registered} OR regexp_full_match({code}, '{NATIONAL_INSTITUTION_CODE[1:-1]}'))"
+    return registered
+
+
 def _parsed(kind: Kind) -> tuple[str, str]:
     """(select list, joins) adding parsed values, ID validity and registry look-ups."""
     parts = ["t.*", f"coalesce({ID_VALID}, false) AS _id_valid"]
     joins = []
     for c in kind.columns:
-        if c.type in PARSED_TYPES:
+        if c.separators:
+            parts.append(f"{_items(c)} AS {c.name}__items")
+        if c.type in PARSED_TYPES and c.separators:
+            # each item's code, NULL for an item outside the enum
+            mapped = f"list_transform({_items(c)}, lambda x: {_enum_case('x', c.enum_lookup)})"
+            parts.append(f"{mapped} AS {c.name}__codes")
+            parts.append(
+                f"nullif(array_to_string(list_sort(list_distinct({mapped})), ';'), '') AS {_value(c)}"
+            )
+        elif c.type in PARSED_TYPES:
             parts.append(f"{_typed(c)} AS {_value(c)}")
-        if c.institution:
+        if c.institution and c.separators:
+            # one row per listed code, judged against the registry, counted back per row
+            joins.append(
+                f"""LEFT JOIN (
+                    SELECT _delivery, row_number,
+                        count(*) FILTER (NOT {_known(c, "code", "reg.institution_code IS NOT NULL")})
+                            AS unknown
+                    FROM (SELECT _delivery, row_number, unnest({_items(c)}) AS code FROM trimmed) u
+                    LEFT JOIN registry reg ON reg.institution_code = u.code
+                    GROUP BY ALL
+                ) list_{c.name} USING (_delivery, row_number)"""
+            )
+            parts.append(f"coalesce(list_{c.name}.unknown, 0) = 0 AS {c.name}__known")
+        elif c.institution:
             # A join, not `IN (subquery)` inside CASE: evaluated once, 3x faster on 1M rows.
             joins.append(
                 f"LEFT JOIN registry reg_{c.name} ON reg_{c.name}.institution_code = t.{c.name}"
             )
-            parts.append(f"reg_{c.name}.institution_code IS NOT NULL AS {c.name}__known")
+            registered = f"reg_{c.name}.institution_code IS NOT NULL"
+            parts.append(f"{_known(c, f't.{c.name}', registered)} AS {c.name}__known")
     return ", ".join(parts), " ".join(joins)
 
 
@@ -146,19 +182,23 @@ def checks(kind: Kind) -> list[Check]:
     )
     for c in kind.columns:
         if c.institution:
-            known = f"{c.name}__known"
-            if kind.national_codes_known:
-                known += f" OR regexp_full_match({c.name}, '{NATIONAL_INSTITUTION_CODE[1:-1]}')"
             found.append(
                 Check(
-                    f"{c.name} IS NOT NULL AND NOT ({known})",
+                    f"{c.name} IS NOT NULL AND NOT {c.name}__known",
                     "unknown_institution",
-                    f"'{c.name} ' || {c.name} || ' is not in reference/institutions.csv'",
+                    f"'{c.name} ' || {c.name} || ' is not in reference/institutions.csv"
+                    + (" nor a national code'" if c.national_codes_known else "'"),
                 )
             )
     for c in kind.columns:
         bad = None
-        if c.type == "enum":
+        if c.max_items:
+            bad = f"len({c.name}__items) > {c.max_items}"
+            allowed = f"a list of at most {c.max_items}"
+        elif c.type == "enum" and c.separators:
+            bad = f"len(list_filter({c.name}__codes, lambda x: x IS NULL)) > 0"
+            allowed = "a list of " + "/".join(c.labels) + " or their Chinese labels"
+        elif c.type == "enum":
             bad = f"{_value(c)} IS NULL"
             allowed = "/".join(c.labels) + " or their Chinese labels"
         elif c.type == "region":
@@ -187,6 +227,9 @@ def checks(kind: Kind) -> list[Check]:
             why = (
                 f"unparseable, after the business date or over {MAX_RECORD_AGE_DAYS} days before it"
             )
+        elif c.any_date:
+            bad = f"{parsed} IS NULL"
+            why = "unparseable"
         else:
             bad = f"{parsed} IS NULL OR {parsed} > $business_date"
             why = "unparseable or after the business date"
@@ -195,6 +238,15 @@ def checks(kind: Kind) -> list[Check]:
                 f"{c.name} IS NOT NULL AND ({bad})",
                 "invalid_date",
                 f"'{c.name} ' || {c.name} || ' is {why}'",
+            )
+        )
+    if kind.date_order:
+        start, end = kind.date_order
+        found.append(
+            Check(
+                f"{_value(kind.column(end))} < {_value(kind.column(start))}",
+                "invalid_date",
+                f"'{end} ' || {end} || ' is before {start} ' || {start}",
             )
         )
     for c in kind.columns:
@@ -429,7 +481,9 @@ def _loaded_select(kind: Kind) -> str:
             exprs["birth_date"] = f"coalesce({birth}, {_ID_BIRTH}) AS birth_date"
         elif c.name not in exprs:
             value = _value(c) if c.type in PARSED_TYPES else _typed(c)
-            if c.type == "text" and not c.institution:  # free text: mask resident IDs in it
+            if c.separators and c.type not in PARSED_TYPES:  # a code list, trimmed
+                value = f"nullif(array_to_string({c.name}__items, ';'), '')"
+            elif c.type == "text" and not c.institution:  # free text: mask resident IDs in it
                 value = mask_ids_sql(value)
             exprs[c.name] = f"{value}::{lake[c.name]} AS {c.name}"
     return ", ".join(exprs[name] for name in lake if name in exprs)

@@ -2,7 +2,7 @@
 
 A source's export format is stable from day to day (its HIS is configured once): encoding,
 line ends, canonical or Chinese headers, enum codes or Chinese labels, date format, column
-order, optional columns left out, CSV or XLSX. Every one of these is allowed by the contract;
+order, optional columns left out, CSV or XLSX, the separator of list cells. Every one of these is allowed by the contract;
 a name column and an unknown extra column (dropped at ingest) appear only when faults are asked
 for. The string conversion is vectorised over the whole day; styles vary per row through
 per-file arrays repeated over each file's rows.
@@ -16,8 +16,8 @@ import numpy as np
 import pyarrow as pa
 import pyarrow.compute as pc
 
-from ingest.contract import DATE_FORMATS, KINDS, SEX, Column, Kind
-from synthetic.records import DEPARTMENTS, DIAGNOSES, Records
+from ingest.contract import DATE_FORMATS, KEY_POPULATIONS, KINDS, SEX, Column, Kind
+from synthetic.records import DEPARTMENTS, DIAGNOSES, KEY_CODES, Records
 from synthetic.world import ITEM_NAMES, World
 
 ENCODINGS = ("utf-8", "utf-8-sig", "gb18030")
@@ -29,8 +29,16 @@ OMITTABLE = {
     "referrals": ("diagnosis_code",),
     "claims": ("visit_id",),
     "public_health": (),
+    "contracts": ("team_code",),
 }
-CONDITIONAL = {"visits": "discharge_date", "claims": "original_claim_id"}
+CONDITIONAL = {
+    "visits": "discharge_date",
+    "claims": "original_claim_id",
+    "contracts": "terminated_date",
+}
+# Separators of the items of a list cell (key populations), as the contract allows them.
+SEPARATORS = (";", ",", "、")
+assert set("".join(SEPARATORS)) == set(KINDS["contracts"].column("key_populations").separators)
 
 
 @dataclass(frozen=True)
@@ -46,6 +54,7 @@ class FileStyle:
     omit_conditional: bool = False  # leave out discharge_date/original_claim_id if unneeded
     name_column: str | None = None
     extra_column: str | None = None
+    separator: int = 0  # index into SEPARATORS, for list cells
 
     @property
     def extension(self) -> str:
@@ -81,6 +90,10 @@ def draw_style(rng: np.random.Generator, kind: Kind, small: bool, extras: bool) 
         name_column=str(rng.choice(NAME_HEADERS)) if extras and rng.random() < 0.1 else None,
         extra_column=str(rng.choice(EXTRA_HEADERS)) if extras and rng.random() < 0.08 else None,
     )
+    if any(c.separators and c.labels for c in kind.columns):
+        # Chinese labels are mostly listed with 、, codes with ; or ,
+        weights = [0.25, 0.15, 0.6] if style.labels else [0.65, 0.35, 0.0]
+        style = replace(style, separator=int(rng.choice(3, p=weights)))
     return with_headers(style, kind, rng)
 
 
@@ -169,6 +182,30 @@ def decimal_strings(units: np.ndarray, places: int) -> pa.Array:
     return pc.binary_join_element_wise(whole, frac, ".")
 
 
+def key_population_strings(
+    mask: np.ndarray, labels: np.ndarray, separators: np.ndarray
+) -> pa.Array:
+    """Key-population bitmasks (bit k: KEY_CODES[k]) as lists of codes or Chinese labels with
+    each row's separator; 0 is an empty cell. Each distinct (list, style) is joined once."""
+    mask = np.asarray(mask, dtype=np.int64)
+    combined = mask * 6 + np.asarray(labels, dtype=np.int64) * 3 + np.asarray(separators)
+    unique, inverse = np.unique(combined, return_inverse=True)
+    texts = []
+    for value in unique.tolist():
+        bits, style = divmod(value, 6)
+        chinese, separator = divmod(style, 3)
+        items = [c for k, c in enumerate(KEY_CODES) if bits >> k & 1]
+        texts.append(SEPARATORS[separator].join(KEY_POPULATIONS[c] if chinese else c for c in items))
+    return _lookup(inverse.reshape(-1), pa.array(texts, pa.string()), mask == 0)
+
+
+def code_lists(first: np.ndarray, second: np.ndarray, codes: list[str]) -> pa.Array:
+    """Up to two institution codes per row, joined by ';' (-1: none; neither: empty cell)."""
+    a, b = code_strings(first, codes), code_strings(second, codes)
+    joined = pc.binary_join_element_wise(a, b, ";", null_handling="skip")
+    return pc.if_else(pc.equal(joined, ""), pa.scalar(None, pa.string()), joined)
+
+
 def int_strings(values: np.ndarray) -> pa.Array:
     values = np.asarray(values, dtype=np.int64)
     null = values < 0
@@ -181,9 +218,16 @@ _SEX_CODES = tuple(code for code in SEX if code.isdigit())
 class _Cells:
     """Converters from a Records' typed columns, with the rows' label and date styles."""
 
-    def __init__(self, rec: Records, world: World, labels: np.ndarray, dates: np.ndarray):
+    def __init__(
+        self,
+        rec: Records,
+        world: World,
+        labels: np.ndarray,
+        dates: np.ndarray,
+        separators: np.ndarray,
+    ):
         self.kind, self.c, self.world = KINDS[rec.kind], rec.cols, world
-        self.labels, self.dates = labels, dates
+        self.labels, self.dates, self.separators = labels, dates, separators
 
     def enum(self, column: str, typed: str) -> pa.Array:
         return enum_strings(self.c[typed], self.kind.column(column), self.labels)
@@ -265,11 +309,29 @@ def _public_health(x: _Cells) -> dict[str, pa.Array]:
     }
 
 
+def _contracts(x: _Cells) -> dict[str, pa.Array]:
+    c = x.c
+    return {
+        "contract_id": c["contract_id"],
+        "institution_code": x.institution("institution"),
+        "team_code": code_strings(c["team"], x.world.team_codes),
+        "patient_id": c["patient_id"],
+        "sign_date": x.date("sign_date"),
+        "start_date": x.date("start_date"),
+        "end_date": x.date("end_date"),
+        "status": x.enum("status", "status"),
+        "terminated_date": x.date("terminated_date"),
+        "key_populations": key_population_strings(c["key_pop"], x.labels, x.separators),
+        "hospital_codes": code_lists(c["hosp1"], c["hosp2"], x.world.codes),
+    }
+
+
 _CONVERTERS = {
     "visits": _visits,
     "referrals": _referrals,
     "claims": _claims,
     "public_health": _public_health,
+    "contracts": _contracts,
 }
 # The typed indices above rely on the contract's code order.
 assert tuple(KINDS["visits"].column("sex").labels) == _SEX_CODES
@@ -277,10 +339,17 @@ assert tuple(KINDS["public_health"].column("service_item").labels) == ITEM_NAMES
 
 
 def to_strings(
-    rec: Records, world: World, labels: np.ndarray, dates: np.ndarray
+    rec: Records,
+    world: World,
+    labels: np.ndarray,
+    dates: np.ndarray,
+    separators: np.ndarray | None = None,
 ) -> dict[str, pa.Array]:
-    """All contract columns of a kind as string arrays (null = empty cell), in contract order."""
-    out = _CONVERTERS[rec.kind](_Cells(rec, world, labels, dates))
+    """All contract columns of a kind as string arrays (null = empty cell), in contract order.
+    ``separators`` (index into SEPARATORS per row) is for kinds with list cells."""
+    if separators is None:
+        separators = np.zeros(len(rec), dtype=np.int64)
+    out = _CONVERTERS[rec.kind](_Cells(rec, world, labels, dates, separators))
     assert list(out) == [col.name for col in KINDS[rec.kind].columns]
     return {name: _chunk(values) for name, values in out.items()}
 

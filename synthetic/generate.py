@@ -4,9 +4,14 @@
 the seed consortia (Lianping county community, Chuzhou urban alliances) and, at larger scales,
 the consortia around them. The output is byte-identical for the same arguments.
 
+Family-doctor contracts (``contracts``) come from every primary-care institution on the days it
+signs: new contracts, contracts delivered again because they change (renewed with a new end_date,
+terminated) and renewals as new contracts, for the people the other kinds already serve.
+
 With ``fault_rate`` R > 0 every row-level reason code of the contract is injected at about rate
 R per applicable row (and at least once on the first day), each faulty row triggering exactly
-its reason; the file-level reasons (unreadable file, missing required column, manifest mismatch)
+its reason (an unknown ``institution_code`` of a contract comes as a small file from a clinic
+that is not registered yet, its folder named by its own code); the file-level reasons (unreadable file, missing required column, manifest mismatch)
 hit whole files; some files arrive late (``GenerationReport.late_files``: the night on which a
 replay should deliver them, see ``arrived_by``) and name / unknown columns appear. With R = 0
 every row is valid (the allowed variety of encodings, headers and formats stays).
@@ -34,24 +39,30 @@ from synthetic.faults import Batch, inject
 from synthetic.files import manifest_bytes, render, sha256, unreadable, xlsx_bytes
 from synthetic.format import FileStyle, draw_style, force_features, plain_style, to_strings
 from synthetic.records import (
+    CONTRACT_EVENTS,
     INPATIENT,
+    TERMINATED,
+    ContractBook,
     Records,
     Schedule,
     WorldArrays,
     business_days,
     claims,
     concat,
+    contracts,
+    epoch_day,
     finish_claims,
     public_health,
     referrals,
     reversals,
     sort_by_source,
+    unregistered_contracts,
     visits,
 )
 from synthetic.world import SCALES, World, build_world, write_reference
 
 REVERSAL_RATE = 0.015  # share of settlements reversed on a later day
-KIND_ORDER = ("visits", "referrals", "claims", "public_health")
+KIND_ORDER = ("visits", "referrals", "claims", "public_health", "contracts")
 FILE_FAULTS = ("unreadable_file", "missing_required_column", "manifest_mismatch")
 
 
@@ -60,7 +71,7 @@ class FileRecord:
     path: str  # relative to the landing zone, POSIX separators
     business_date: date
     source_code: str
-    kind: str  # visits | referrals | claims | public_health | manifest
+    kind: str  # visits | referrals | claims | public_health | contracts | manifest
     rows: int  # data rows written (0 for an unreadable file)
     sha256: str
     arrival: date  # the night the file is meant to arrive (business date + 1 unless late)
@@ -70,7 +81,10 @@ class FileRecord:
 class GenerationReport:
     """What a generation wrote. ``faults`` maps each reason code to (file path, data row
     number) pairs — row numbers count data rows from 1 (header excluded), 0 for a file-level
-    reason — so tests can check that every injected fault comes back as exactly that reason."""
+    reason — so tests can check that every injected fault comes back as exactly that reason.
+    ``contract_events`` counts the contract rows written by what they are (signed, a second
+    contract of the same person, renewed as a new contract, renewed keeping the id with a new
+    end_date, terminated), before faults."""
 
     out: Path
     start: date
@@ -84,6 +98,9 @@ class GenerationReport:
     faults: dict[str, list[tuple[str, int]]] = field(default_factory=dict)
     late_files: dict[str, date] = field(default_factory=dict)
     dropped_columns: dict[str, list[str]] = field(default_factory=dict)
+    contract_events: dict[str, int] = field(
+        default_factory=lambda: dict.fromkeys(CONTRACT_EVENTS, 0)
+    )
 
     def to_dict(self) -> dict[str, object]:
         data = asdict(self)
@@ -149,6 +166,8 @@ class _Writer:
         self.wa = WorldArrays(world)
         self.referral_book = Schedule()
         self.reversal_book = Schedule()
+        last = report.start + timedelta(days=max(report.days, 1) - 1)
+        self.contract_book = ContractBook(epoch_day(report.start), epoch_day(last))
         self.delivering = [world.insts[i].code for i in self.wa.delivers]
         self.styles, self.manifest_sources = self._styles(plain)
         self.manifests: dict[str, dict[str, tuple[int, str]]] = {}
@@ -164,7 +183,9 @@ class _Writer:
         world = self.world
         sources = {kind: self.delivering for kind in ("visits", "referrals", "public_health")}
         sources["claims"] = world.bureaus
+        signers = [world.insts[i].code for i in self.wa.signers]
         if plain:
+            sources["contracts"] = signers
             styles = {(k, s): plain_style(KINDS[k]) for k, codes in sources.items() for s in codes}
             return styles, set()
         rng = np.random.default_rng([self.seed, 7])
@@ -180,6 +201,10 @@ class _Writer:
         everyone = [*self.delivering, *world.bureaus]
         manifest = {code for code in everyone if rng.random() < 0.25}
         manifest.add(world.insts[world.consortia[0].lead].code)
+        # Contracts (a later kind) from their own stream: the other kinds' styles stay as they were.
+        rng = np.random.default_rng([self.seed, 7, 1])
+        for code in signers:
+            styles[("contracts", code)] = draw_style(rng, KINDS["contracts"], code in small, extras)
         return styles, manifest
 
     # One business date ---------------------------------------------------------------------
@@ -192,14 +217,21 @@ class _Writer:
         day_claims = self._claims(day, day_visits)
         day_referrals = referrals(self._rng(20, day, 1), wa, day, self.referral_book)
         day_ph = public_health(self._rng(20, day, 3), wa, day)
+        day_contracts = contracts(self._rng(20, day, 4), wa, day, self.contract_book)
+        events = np.bincount(day_contracts.cols["event"], minlength=len(CONTRACT_EVENTS))
+        for event, count in zip(CONTRACT_EVENTS, events.tolist(), strict=True):
+            self.report.contract_events[event] += count
         all_sources = np.arange(len(self.world.bureaus))
         for kind, records, sources in (
             ("visits", day_visits, wa.delivers),
             ("referrals", day_referrals, np.unique(day_referrals.source)),
             ("claims", day_claims, all_sources),
             ("public_health", day_ph, wa.ph_providers),
+            ("contracts", day_contracts, np.unique(day_contracts.source)),
         ):
             self._deliver(KINDS[kind], records, sources, day, force)
+        if self.rate > 0:
+            self._unregistered_clinic(day, force)
         self._write_manifests(day)
 
     def _claims(self, day: date, day_visits: Records) -> Records:
@@ -233,14 +265,18 @@ class _Writer:
         styles = [self.styles[(kind.name, c)] for c in codes]
         labels = np.repeat([s.labels for s in styles], counts).astype(bool)
         dates = np.repeat([s.date_format for s in styles], counts).astype(np.int8)
+        separators = np.repeat([s.separator for s in styles], counts).astype(np.int8)
         file_of_row = np.repeat(np.arange(len(plans)), counts)
+        flags = self._flags(kind, rec)
+        if kind.name == "contracts":
+            flags["separator"] = separators
         batch = Batch(
             kind,
             day,
-            to_strings(rec, self.world, labels, dates),
+            to_strings(rec, self.world, labels, dates, separators),
             file_of_row,
             labels,
-            flags=self._flags(kind, rec),
+            flags=flags,
         )
         if self.rate > 0:
             self._plan_files(kind, plans, day, force, self._rng(40, day, k))
@@ -265,7 +301,38 @@ class _Writer:
             return {"reverse": c["record_type"] == 1}
         if kind.name == "public_health":
             return {"bp": c["sbp"] >= 0, "dbp": c["dbp"] >= 0, "glucose": c["glucose"] >= 0}
+        if kind.name == "contracts":
+            return {"terminated": c["status"] == TERMINATED}
         return {}
+
+    def _unregistered_clinic(self, day: date, force: bool) -> None:
+        """Now and then (and on the first day of a faulty zone) a clinic that the registry does
+        not know yet delivers its first contracts, in a folder named by its own code: each row
+        is unknown_institution (its institution_code is the folder's source, so not
+        wrong_source_folder). The code is well formed with an unused serial (08xxx)."""
+        rng = self._rng(60, day)
+        if not (force or rng.random() < min(1.0, 20 * self.rate)):
+            return
+        kind, wa = KINDS["contracts"], self.wa
+        neighbour = int(wa.signers[rng.integers(len(wa.signers))])
+        n = int(rng.integers(1, 6))
+        rec = unregistered_contracts(rng, wa, day, neighbour, n)
+        style = self.styles[("contracts", self.world.insts[neighbour].code)]
+        cols = to_strings(
+            rec,
+            self.world,
+            np.full(n, style.labels),
+            np.full(n, style.date_format, dtype=np.int8),
+            np.full(n, style.separator, dtype=np.int8),
+        )
+        code = f"{self.world.insts[neighbour].code[:7]}08{int(rng.integers(1000)):03d}"
+        cols["institution_code"] = pa.array([code] * n, pa.string())
+        plan = _FilePlan(code, 0, n)
+        data = render(kind, style, cols, rng)
+        rel = f"{day.isoformat()}/{code}/{kind.file_stem}.{style.extension}"
+        self._write(rel, data)
+        faults = [("unknown_institution", row) for row in range(1, n + 1)]
+        self._record(kind, plan, style, rel, data, n, day, faults)
 
     def _plan_files(
         self,
@@ -531,6 +598,8 @@ def run(args: argparse.Namespace) -> int:
     )
     for kind, rows in report.rows.items():
         print(f"  {kind:<14} {rows:>12,} rows")
+    events = ", ".join(f"{n:,} {event}" for event, n in report.contract_events.items())
+    print(f"  contract rows: {events}")
     for reason, hits in sorted(report.faults.items()):
         print(f"  fault {reason:<24} {len(hits):>8,}")
     if report.late_files:

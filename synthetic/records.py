@@ -13,8 +13,9 @@ from typing import Any
 
 import numpy as np
 import pyarrow as pa
+import pyarrow.compute as pc
 
-from ingest.contract import CLAIMS, REFERRALS, TIERS, VISITS
+from ingest.contract import CLAIMS, CONTRACTS, KEY_POPULATIONS, REFERRALS, TIERS, VISITS
 from synthetic.people import (
     ascii_digits,
     cohort_people,
@@ -22,7 +23,14 @@ from synthetic.people import (
     fixed_width_strings,
     patient_ids,
 )
-from synthetic.world import ITEM_NAMES, PH_ITEMS, PRIMARY_TIERS, World, ph_cohorts
+from synthetic.world import (
+    ITEM_NAMES,
+    KEY_POPULATION_RATES,
+    PH_ITEMS,
+    PRIMARY_TIERS,
+    World,
+    ph_cohorts,
+)
 
 EPOCH = date(1970, 1, 1)
 VISIT_TYPES = tuple(VISITS.column("visit_type").labels)  # outpatient, emergency, inpatient, home
@@ -39,7 +47,8 @@ VISIT_PREFIX = {OUTPATIENT: "MZ", EMERGENCY: "JZ", INPATIENT: "ZY", HOME: "JT"}
 DOW_VISITS = np.array([1.15, 1.05, 1.02, 1.0, 0.98, 0.75, 0.6])
 DOW_DISCHARGES = np.array([1.1, 1.1, 1.1, 1.1, 1.1, 0.8, 0.7])
 DOW_PUBLIC_HEALTH = np.array([1.15, 1.15, 1.15, 1.15, 1.1, 0.25, 0.1])
-for _dow in (DOW_VISITS, DOW_DISCHARGES, DOW_PUBLIC_HEALTH):
+DOW_CONTRACTS = np.array([1.2, 1.15, 1.1, 1.1, 1.05, 0.3, 0.1])
+for _dow in (DOW_VISITS, DOW_DISCHARGES, DOW_PUBLIC_HEALTH, DOW_CONTRACTS):
     _dow /= _dow.mean()
 
 TIER = {t: k for k, t in enumerate(TIERS)}
@@ -223,6 +232,73 @@ class WorldArrays:
         self.ph_providers = np.unique(self.ph_inst)
         self.ht_control = np.array([c.ht_control for c in world.consortia])
         self.dm_control = np.array([c.dm_control for c in world.consortia])
+        self._contract_arrays(world, cohorts)
+
+    def _contract_arrays(self, world: World, cohorts: list) -> None:
+        """Who signs family-doctor contracts where, how often, and with which hospitals."""
+        insts = world.insts
+        n = len(insts)
+        self.signers = np.flatnonzero([i.delivers and bool(i.service) for i in insts])
+        self.sign_rate = np.zeros(n)  # contract-years starting per day (signed people / 365)
+        group_weight = np.zeros((n, len(SIGN_GROUPS)))
+        self.group_pop = np.ones((n, len(SIGN_GROUPS)))
+        for i in self.signers:
+            inst = insts[i]
+            service, key = inst.service, inst.service["key_population"]
+            others = inst.signed_other * (service["resident"] - key)
+            self.sign_rate[i] = (inst.signed_key * key + others) / 365
+            key_groups = sum(service[code] for code in KEY_POPULATIONS)
+            for g, (code, *_rest) in enumerate(SIGN_GROUPS):
+                if code is None:
+                    group_weight[i, g] = others
+                else:  # the signed key population, spread over its groups by size
+                    group_weight[i, g] = inst.signed_key * key * service[code] / key_groups
+                    self.group_pop[i, g] = max(1, service[code])
+        total = np.maximum(group_weight.sum(axis=1, keepdims=True), 1e-9)
+        self.group_cum = np.cumsum(group_weight / total, axis=1)
+        self.group_cum[:, -1] = 1.0
+        self.cohort_of = np.full((n, len(ITEM_NAMES)), -1, dtype=np.int64)
+        for k, ((i, item), _size) in enumerate(cohorts):
+            self.cohort_of[i, ITEM_NAMES.index(item)] = k
+        self.teams = np.array([max(1, i.teams) for i in insts], dtype=np.int64)
+        # A second contract elsewhere: the next signing institution of the same consortium.
+        self.alt_signer = np.full(n, -1, dtype=np.int64)
+        for c in np.unique(self.consortium[self.signers]):
+            mine = self.signers[self.consortium[self.signers] == c]
+            if len(mine) > 1:
+                self.alt_signer[mine] = np.roll(mine, -1)
+        self.hospital_pools = _hospital_pools(world)
+        self.urban = np.array(
+            [i.consortium >= 0 and world.consortia[i.consortium].kind != "county_community"
+             for i in insts],
+            dtype=bool,
+        )
+
+
+def _hospital_pools(world: World) -> dict[int, tuple[np.ndarray, np.ndarray, int]]:
+    """Per urban consortium (1+1+1: a district/county-level and a city-level hospital):
+    registered district-level hospitals of its districts (tier county_hospital, or a
+    district people's hospital 区人民医院 doubling as a centre), the registered city hospitals
+    of its city, and its own lead if that is one of them."""
+    pools = {}
+    insts = world.insts
+    for c, cons in enumerate(world.consortia):
+        if cons.kind == "county_community" or not cons.home_regions:
+            continue
+        district = [
+            k
+            for k, i in enumerate(insts)
+            if i.region in cons.home_regions
+            and (i.tier == "county_hospital" or "区人民医院" in i.name)
+        ]
+        city = [
+            k
+            for k, i in enumerate(insts)
+            if i.tier == "city_hospital" and i.region[:4] == cons.region[:4]
+        ]
+        lead = cons.lead if cons.lead in city else -1
+        pools[c] = (np.array(district, dtype=np.int64), np.array(city, dtype=np.int64), lead)
+    return pools
 
 
 # People ------------------------------------------------------------------------------------
@@ -704,3 +780,385 @@ def _glucose(
 
 def business_days(start: date, days: int) -> list[date]:
     return [start + timedelta(days=k) for k in range(days)]
+
+
+# Family-doctor contracts ---------------------------------------------------------------------
+
+KEY_CODES = tuple(KEY_POPULATIONS)
+KEY_BIT = {code: 1 << k for k, code in enumerate(KEY_CODES)}
+CONTRACT_STATUSES = tuple(CONTRACTS.column("status").labels)  # active, terminated
+ACTIVE, TERMINATED = (CONTRACT_STATUSES.index(s) for s in ("active", "terminated"))
+# What a contract row of a day is (GenerationReport.contract_events).
+CONTRACT_EVENTS = ("signed", "second_contract", "renewed_new_id", "renewed_same_id", "terminated")
+SIGNED, SECOND, RENEWED_NEW, RENEWED_SAME, ENDED = range(len(CONTRACT_EVENTS))
+# Planned changes of a contract (ContractBook): terminate, renew keeping the id, renew as new.
+PLAN_TERMINATE, PLAN_RENEW_SAME, PLAN_RENEW_NEW = range(3)
+# A day's contract rows per contract-year the institution runs (signed people / 365): first
+# contracts (replacing those that lapse), renewals of contracts coming to their end (half keep
+# their id with a new end_date, half start a new contract) and terminations within the year.
+FIRST_TIME = 0.3
+RENEWAL = 0.75
+SAME_ID = 0.5
+TERMINATION = 0.04
+SECOND_CONTRACT = 0.02  # first contracts whose person also signs at a second institution
+EARLIER_SERIAL = 10_000_000  # serials of earlier contracts recreated on the day they change
+UNREGISTERED_SERIAL = 9_000_000  # serials of a not-yet-registered clinic's contracts
+# Who a contract is for: (first key population or None, public-health cohorts its person comes
+# from where the institution has one, age band, women only). People the world knows (an
+# institution's hypertensive patients, its elderly) are the same people its public-health
+# records serve; the rest are residents of its region.
+SIGN_GROUPS: tuple[tuple[str | None, tuple[str, ...], tuple[int, int], bool], ...] = (
+    ("elderly", ("elderly_health_check", "tcm_health_management"), (65, 99), False),
+    ("hypertension", ("hypertension_followup",), (35, 95), False),
+    ("diabetes", ("diabetes_followup",), (35, 95), False),
+    ("maternal", ("maternal_health",), (20, 40), True),
+    ("child", ("child_health", "vaccination"), (0, 6), False),
+    ("disabled", (), (18, 90), False),
+    ("severe_mental", ("severe_mental_disorder_followup",), (18, 80), False),
+    ("tuberculosis", ("tuberculosis_management",), (15, 90), False),
+    ("family_planning_special", (), (50, 85), False),
+    ("low_income", (), (18, 90), False),
+    ("ltc", (), (70, 99), False),
+    (None, (), (18, 64), False),
+)
+assert [g for g, *_ in SIGN_GROUPS[:-1]] == list(KEY_POPULATION_RATES)
+
+
+@dataclass
+class ContractBook:
+    """Contract changes waiting for a later business date, and the serials given to earlier
+    contracts (signed before the zone's first business date, so never delivered in it) that
+    are recreated on the day they change."""
+
+    first_day: int  # epoch day of the zone's first business date
+    last_day: int  # epoch day of its last: changes planned after it are not kept
+    schedule: Schedule = field(default_factory=Schedule)
+    earlier: int = 0
+
+    def plan(self, rng: np.random.Generator, fresh: Records, today: int) -> None:
+        """Plan the termination (within the year) or the renewal (near its end) of contracts
+        signed today."""
+        n = len(fresh)
+        c = fresh.cols
+        terminate = rng.random(n) < TERMINATION
+        soon = rng.random(n) < 0.35  # signed in error, moved away: within the first weeks
+        delay = np.where(soon, rng.integers(1, 21, n), rng.integers(21, 365, n))
+        term_day = today + delay
+        terminate &= term_day <= c["end_date"]
+        renew = ~terminate & (rng.random(n) < RENEWAL / (1 - TERMINATION))
+        renew_day = np.clip(c["end_date"] - rng.integers(0, 31, n), today + 1, c["sign_date"] + 366)
+        same = rng.random(n) < SAME_ID
+        plan = np.where(terminate, PLAN_TERMINATE, np.where(same, PLAN_RENEW_SAME, PLAN_RENEW_NEW))
+        day = np.where(terminate, term_day, renew_day)
+        keep = np.flatnonzero((terminate | renew) & (day <= self.last_day))
+        if len(keep):
+            planned = fresh.take(keep)
+            planned.cols["plan"] = plan[keep].astype(np.int8)
+            self.schedule.schedule(day[keep] + EPOCH.toordinal(), planned)
+
+
+def contracts(rng: np.random.Generator, wa: WorldArrays, day: date, book: ContractBook) -> Records:
+    """The day's contract rows of every primary-care institution: contracts signed today (first
+    contracts, a few second contracts of the same people elsewhere, renewals as a new contract)
+    and earlier contracts delivered again because they change today (renewed with a new
+    end_date, or terminated). Contract ids are assigned last, in delivery order."""
+    today = epoch_day(day)
+    rate = wa.sign_rate[wa.signers] * DOW_CONTRACTS[day.weekday()]
+    counts = rng.poisson(rate[:, None] * np.array([FIRST_TIME, RENEWAL, TERMINATION]))
+    first = _signed(rng, wa, np.repeat(wa.signers, counts[:, 0]), np.full(counts[:, 0].sum(), today))
+    second = _second_contracts(rng, wa, first)
+    # Earlier contracts changing today: due from the book, or signed before the zone began.
+    renewing = _earlier(rng, wa, book, np.repeat(wa.signers, counts[:, 1]), today, (335, 365))
+    renewing.cols["plan"] = np.where(
+        rng.random(len(renewing)) < SAME_ID, PLAN_RENEW_SAME, PLAN_RENEW_NEW
+    ).astype(np.int8)
+    ending = _earlier(rng, wa, book, np.repeat(wa.signers, counts[:, 2]), today, (1, 365))
+    ending.cols["plan"] = np.full(len(ending), PLAN_TERMINATE, dtype=np.int8)
+    changing = concat([renewing, ending, *book.schedule.due(day)])
+    plan = changing.cols["plan"]
+    renewed_new = _renewed_new(wa, changing.take(np.flatnonzero(plan == PLAN_RENEW_NEW)), today)
+    renewed_same = _renewed_same(changing.take(np.flatnonzero(plan == PLAN_RENEW_SAME)))
+    terminated = _terminated(rng, changing.take(np.flatnonzero(plan == PLAN_TERMINATE)), today)
+    fresh = concat([first, second, renewed_new])
+    book.plan(rng, fresh, today)
+    rec = sort_by_source(concat([fresh, renewed_same, terminated]))
+    rec.cols["plan"] = np.full(len(rec), -1, dtype=np.int8)
+    new = rec.cols["contract_id"].is_null().to_numpy(zero_copy_only=False)
+    ids = dated_ids("QY", np.full(int(new.sum()), today), np.arange(int(new.sum())))
+    rec.cols["contract_id"] = _fill(rec.cols["contract_id"], new, ids)
+    return rec
+
+
+def unregistered_contracts(
+    rng: np.random.Generator, wa: WorldArrays, day: date, inst: int, n: int
+) -> Records:
+    """First contracts of a clinic that delivers before the registry knows it: made as if
+    signed at ``inst`` (its neighbour), with their own serials and no team."""
+    today = epoch_day(day)
+    rec = _signed(rng, wa, np.full(n, inst), np.full(n, today))
+    rec.cols["team"][:] = -1
+    rec.cols["contract_id"] = dated_ids("QY", np.full(n, today), UNREGISTERED_SERIAL + np.arange(n))
+    return rec
+
+
+def _signed(
+    rng: np.random.Generator, wa: WorldArrays, inst: np.ndarray, sign_day: np.ndarray
+) -> Records:
+    """Contracts signed at ``inst`` on ``sign_day``: the person and their key populations, the
+    team, the one-year span (start the same day, the first of next month or a few days later),
+    and in urban consortia the hospitals chosen with them (1+1+1)."""
+    n = len(inst)
+    people, key_pop = _contract_people(rng, wa, inst, sign_day)
+    u = rng.random(n)
+    next_month = (sign_day.astype("datetime64[D]").astype("datetime64[M]") + 1).astype(
+        "datetime64[D]"
+    ).astype(np.int64)
+    start = np.where(
+        u < 0.65, sign_day, np.where(u < 0.85, next_month, sign_day + rng.integers(1, 15, n))
+    )
+    team = wa.world.team_first[inst] + (rng.random(n) * wa.teams[inst]).astype(np.int64)
+    team[rng.random(n) < 0.04] = -1  # team_code is optional and sometimes left blank
+    hosp1, hosp2 = _hospitals(rng, wa, inst)
+    return Records(
+        "contracts",
+        inst,
+        {
+            "contract_id": pa.nulls(n, pa.string()),
+            "institution": inst,
+            "team": team,
+            "patient_id": people["patient_id"],
+            "birth_date": people["birth_date"],
+            "sign_date": sign_day.astype(np.int32),
+            "start_date": start.astype(np.int32),
+            "end_date": (plus_year(start) - 1).astype(np.int32),
+            "status": np.full(n, ACTIVE, dtype=np.int8),
+            "terminated_date": np.full(n, -1, dtype=np.int32),
+            "key_pop": key_pop,
+            "hosp1": hosp1,
+            "hosp2": hosp2,
+            "event": np.full(n, SIGNED, dtype=np.int8),
+            "plan": np.full(n, -1, dtype=np.int8),
+        },
+    )
+
+
+def _contract_people(
+    rng: np.random.Generator, wa: WorldArrays, inst: np.ndarray, sign_day: np.ndarray
+) -> tuple[dict[str, Any], np.ndarray]:
+    """The people signing, by the institution's mix of groups, and their key populations."""
+    world = wa.world
+    n = len(inst)
+    group = (rng.random(n)[:, None] > wa.group_cum[inst]).sum(axis=1)
+    region = wa.region[inst]
+    born, s, male = np.zeros(n, np.int64), np.zeros(n, np.int64), np.zeros(n, np.int64)
+    for g, (_code, items, age, women) in enumerate(SIGN_GROUPS):
+        rows = np.flatnonzero(group == g)
+        if not len(rows):
+            continue
+        # A known person (a member of the institution's cohort for the group) as often as the
+        # cohort is large against the group: the rest are residents the world knows less of.
+        cohort = np.full(len(rows), -1, dtype=np.int64)
+        for item in items:
+            found = wa.cohort_of[inst[rows], ITEM_NAMES.index(item)]
+            cohort = np.where(cohort < 0, found, cohort)
+        size = np.where(cohort >= 0, wa.ph_size[np.maximum(cohort, 0)], 0)
+        known = rng.random(len(rows)) < size / wa.group_pop[inst[rows], g]
+        j = (rng.random(len(rows)) * size).astype(np.int64)
+        for item in items:
+            mine = known & (wa.ph_item[np.maximum(cohort, 0)] == ITEM_NAMES.index(item))
+            if mine.any():
+                k = rows[mine]
+                salt = cohort[mine] * 7 + ITEM_NAMES.index(item)
+                _cov, _freq, band, female = PH_ITEMS[item]
+                born[k], s[k], male[k] = cohort_people(
+                    world.grid, world.region_s, region[k], salt, j[mine], band, female
+                )
+        k = rows[~known]
+        ages = rng.integers(age[0], age[1] + 1, len(k))
+        born[k] = days_for_ages(rng, world.grid, ages)
+        s[k] = (rng.random(len(k)) * world.region_s[region[k]]).astype(np.int64)
+        male[k] = 0 if women else (rng.random(len(k)) < 0.47).astype(np.int64)
+    people = _person_columns(wa, region, born, s, male)
+    code = np.array([c for c, *_ in SIGN_GROUPS], dtype=object)[group]
+    key_pop = np.zeros(n, dtype=np.int16)
+    for name, bit in KEY_BIT.items():
+        if name not in ("elderly", "child"):  # these two follow from the age
+            key_pop[code == name] |= bit
+    age = age_years(people["birth_date"], sign_day)
+    keyed = group < len(SIGN_GROUPS) - 1
+    # Registered groups the world keeps no records of, stable per person.
+    u = (born * 2_654_435_761 + s * 40_503 + male * 97) % 10_007 / 10_007
+    low_income = np.where(wa.urban[inst], 0.015, 0.035)
+    key_pop[keyed & (age >= 18) & (u < 0.03)] |= KEY_BIT["disabled"]
+    key_pop[keyed & (u >= 0.03) & (u < 0.03 + low_income)] |= KEY_BIT["low_income"]
+    key_pop[keyed & (age >= 75) & (u >= 0.1) & (u < 0.12)] |= KEY_BIT["ltc"]
+    return people, _age_tags(key_pop, age)
+
+
+def _age_tags(key_pop: np.ndarray, age: np.ndarray) -> np.ndarray:
+    """Elderly (65+) and 0-6岁儿童 follow from the age on the signing day."""
+    tags = key_pop & ~np.int16(KEY_BIT["elderly"] | KEY_BIT["child"])
+    tags[age >= 65] |= KEY_BIT["elderly"]
+    tags[age < 7] |= KEY_BIT["child"]
+    return tags.astype(np.int16)
+
+
+def _second_contracts(rng: np.random.Generator, wa: WorldArrays, first: Records) -> Records:
+    """A few people sign a second contract the same day at another institution of their
+    consortium (a village clinic and its township centre): two active contracts."""
+    alt = wa.alt_signer[first.source]
+    pick = np.flatnonzero((rng.random(len(first)) < SECOND_CONTRACT) & (alt >= 0))
+    rec = first.take(pick)
+    inst = alt[pick]
+    rec.source = inst
+    rec.cols["institution"] = inst
+    rec.cols["team"] = wa.world.team_first[inst] + (rng.random(len(inst)) * wa.teams[inst]).astype(
+        np.int64
+    )
+    rec.cols["hosp1"], rec.cols["hosp2"] = _hospitals(rng, wa, inst)
+    rec.cols["event"] = np.full(len(rec), SECOND, dtype=np.int8)
+    return rec
+
+
+def _earlier(
+    rng: np.random.Generator,
+    wa: WorldArrays,
+    book: ContractBook,
+    inst: np.ndarray,
+    today: int,
+    age_days: tuple[int, int],
+) -> Records:
+    """Contracts signed ``age_days`` before today, before the zone's first business date (later
+    ones are in the book), with ids of their signing date."""
+    sign_day = today - rng.integers(age_days[0], age_days[1], len(inst))
+    keep = sign_day < book.first_day
+    rec = _signed(rng, wa, inst[keep], sign_day[keep])
+    n = len(rec)
+    serials = EARLIER_SERIAL + (book.earlier + np.arange(n)) % (100_000_000 - EARLIER_SERIAL)
+    rec.cols["contract_id"] = dated_ids("QY", sign_day[keep], serials)
+    book.earlier += n
+    return rec
+
+
+def _renewed_new(wa: WorldArrays, rec: Records, today: int) -> Records:
+    """Renewal as a new contract, signed today, starting the day after the old one ends."""
+    rec = rec.take(np.arange(len(rec)))
+    start = rec.cols["end_date"].astype(np.int64) + 1
+    rec.cols["contract_id"] = pa.nulls(len(rec), pa.string())
+    rec.cols["sign_date"] = np.full(len(rec), today, dtype=np.int32)
+    rec.cols["start_date"] = start.astype(np.int32)
+    rec.cols["end_date"] = (plus_year(start) - 1).astype(np.int32)
+    age = age_years(rec.cols["birth_date"], rec.cols["sign_date"])
+    rec.cols["key_pop"] = _age_tags(rec.cols["key_pop"], age)
+    rec.cols["event"] = np.full(len(rec), RENEWED_NEW, dtype=np.int8)
+    return rec
+
+
+def _renewed_same(rec: Records) -> Records:
+    """Renewal keeping the contract id: delivered again with an end_date one year later."""
+    rec = rec.take(np.arange(len(rec)))
+    rec.cols["end_date"] = (plus_year(rec.cols["end_date"].astype(np.int64) + 1) - 1).astype(
+        np.int32
+    )
+    rec.cols["event"] = np.full(len(rec), RENEWED_SAME, dtype=np.int8)
+    return rec
+
+
+def _terminated(rng: np.random.Generator, rec: Records, today: int) -> Records:
+    """Terminated (解约) today or a few days ago: delivered again with status terminated."""
+    rec = rec.take(np.arange(len(rec)))
+    n = len(rec)
+    ended = np.maximum(rec.cols["sign_date"], today - rng.integers(0, 4, n))
+    rec.cols["status"] = np.full(n, TERMINATED, dtype=np.int8)
+    rec.cols["terminated_date"] = ended.astype(np.int32)
+    rec.cols["event"] = np.full(n, ENDED, dtype=np.int8)
+    return rec
+
+
+def _hospitals(
+    rng: np.random.Generator, wa: WorldArrays, inst: np.ndarray
+) -> tuple[np.ndarray, np.ndarray]:
+    """1+1+1 in urban consortia: most contracts name a district-level hospital (now and then an
+    unregistered one, by its national code) and a city hospital, some only the city hospital.
+    Indices into world.codes, -1 for none; none at all in county communities."""
+    world = wa.world
+    n = len(inst)
+    first, second = np.full(n, -1, dtype=np.int64), np.full(n, -1, dtype=np.int64)
+    u, v, w, x = rng.random(n), rng.random(n), rng.random(n), rng.random(n)
+    cons = wa.consortium[inst]
+    for c, (district, city, lead) in wa.hospital_pools.items():
+        rows = np.flatnonzero(cons == c)
+        if not len(rows) or not len(city):
+            continue
+        chosen = city[(w[rows] * len(city)).astype(np.int64)]
+        if lead >= 0:
+            chosen = np.where(x[rows] < 0.75, lead, chosen)
+        named = u[rows] < 0.88
+        second[rows[named]] = chosen[named]
+        both = rows[u[rows] < 0.72]
+        pick = v[both]
+        unregistered = np.full(len(both), -1, dtype=np.int64)
+        for r in np.unique(wa.region[inst[both]]):
+            pool = world.private_pool[r]
+            mine = wa.region[inst[both]] == r
+            if len(pool):
+                unregistered[mine] = pool[(pick[mine] * 1000).astype(np.int64) % len(pool)]
+        registered = (
+            district[(pick * len(district)).astype(np.int64) % len(district)]
+            if len(district)
+            else unregistered
+        )
+        national = (pick < 0.1) | (registered < 0)
+        first[both] = np.where(national & (unregistered >= 0), unregistered, registered)
+    return first, second
+
+
+def plus_year(days: np.ndarray) -> np.ndarray:
+    """The same day one year later (29 February: 1 March), as epoch days."""
+    d = np.asarray(days, dtype=np.int64).astype("datetime64[D]")
+    month = d.astype("datetime64[M]")
+    later = (month + 12).astype("datetime64[D]") + (d - month.astype("datetime64[D]"))
+    return later.astype(np.int64)
+
+
+def age_years(born: np.ndarray, day: np.ndarray) -> np.ndarray:
+    """Completed years of age on ``day`` (epoch days)."""
+    b = np.asarray(born, dtype=np.int64).astype("datetime64[D]")
+    d = np.broadcast_to(np.asarray(day, dtype=np.int64), b.shape).astype("datetime64[D]")
+
+    def parts(x: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+        year = x.astype("datetime64[Y]").astype(np.int64)
+        month = x.astype("datetime64[M]")
+        day_of_year = (month.astype(np.int64) % 12) * 32 + (x - month.astype("datetime64[D]")).astype(
+            np.int64
+        )
+        return year, day_of_year
+
+    (by, bd), (dy, dd) = parts(b), parts(d)
+    return dy - by - (dd < bd)
+
+
+def _ymd_digits(days: np.ndarray) -> np.ndarray:
+    """(n, 8) ASCII YYYYMMDD of epoch days, each distinct day formatted once."""
+    unique, inverse = np.unique(np.asarray(days, dtype=np.int64), return_inverse=True)
+    text = np.datetime_as_string(unique.astype("datetime64[D]"), unit="D").astype("S10")
+    chars = np.frombuffer(text.tobytes(), dtype=np.uint8).reshape(len(unique), 10)
+    return chars[:, [0, 1, 2, 3, 5, 6, 8, 9]][inverse.reshape(-1)]
+
+
+def dated_ids(prefix: str, days: np.ndarray, serials: np.ndarray) -> pa.Array:
+    """prefix + YYYYMMDD of each row's day + 8-digit serial."""
+    head = np.frombuffer(prefix.encode("ascii"), dtype=np.uint8)
+    n = len(serials)
+    chars = np.empty((n, len(head) + 16), dtype=np.uint8)
+    chars[:, : len(head)] = head
+    if n:
+        chars[:, len(head) : len(head) + 8] = _ymd_digits(days)
+    chars[:, len(head) + 8 :] = ascii_digits(np.asarray(serials), 8)
+    return fixed_width_strings(chars)
+
+
+def _fill(values: pa.Array | pa.ChunkedArray, where: np.ndarray, new: pa.Array) -> pa.Array:
+    if not where.any():
+        return _chunk(values)
+    return pc.replace_with_mask(_chunk(values), pa.array(where), new)

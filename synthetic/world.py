@@ -5,7 +5,11 @@ county hospital lead, second people's hospital, TCM and maternal-child hospitals
 disease station, 13 township health centres with their village clinics) and the Chuzhou urban
 alliances (滁州市第一人民医院 with 龙蟠/南门/清流 community health centres; 滁州市中西医结合医院
 with 琅琊区人民医院 and 同乐 centre). Larger scales add county communities and urban alliances
-around them. Everything here is deterministic for (scale, start, days, seed).
+around them, a primary-care group (基层医疗集团) in Heyuan's 源城区, and two looser networks over
+institutions of those consortia: a specialty alliance (专科联盟) and a remote-care network
+(远程医疗协作网). Every primary-care institution has a service area (辖区) with its residents
+and key populations (重点人群) and family-doctor teams. Everything here is deterministic for
+(scale, start, days, seed).
 """
 
 from __future__ import annotations
@@ -19,7 +23,7 @@ from pathlib import Path
 
 import numpy as np
 
-from ingest.contract import REFERENCE_FILES, SERVICE_ITEMS
+from ingest.contract import KEY_POPULATIONS, REFERENCE_FILES, SERVICE_ITEMS
 from synthetic.people import BirthGrid, region_digits, s_count
 
 SCALES = ("county", "city", "province")
@@ -79,6 +83,53 @@ _AGENCY_ITEMS = (
     "health_supervision",
 )
 _MCH_ITEMS = ("maternal_health", "child_health", "vaccination")
+
+# Key populations (重点人群) per resident of a primary-care service area (辖区), (rural, urban):
+# the registered groups a family-doctor team signs first. Each institution's rates vary by
+# +-15%. The groups overlap (an elderly hypertensive is in both): the people in at least one
+# group are the largest group plus KEY_OVERLAP of the others.
+KEY_POPULATION_RATES: dict[str, tuple[float, float]] = {
+    "elderly": (0.165, 0.14),
+    "hypertension": (0.09, 0.085),
+    "diabetes": (0.028, 0.032),
+    "maternal": (0.007, 0.006),
+    "child": (0.06, 0.052),
+    "disabled": (0.028, 0.02),
+    "severe_mental": (0.0045, 0.004),
+    "tuberculosis": (0.0004, 0.0003),
+    "family_planning_special": (0.0012, 0.0015),
+    "low_income": (0.035, 0.012),
+    "ltc": (0.002, 0.004),
+}
+assert tuple(KEY_POPULATION_RATES) == tuple(KEY_POPULATIONS)
+KEY_OVERLAP = 0.6
+# Share of a service area's key population under a family-doctor contract at any time, and of
+# its other residents (drawn per institution): the signing volume follows from these.
+SIGNED_KEY = (0.4, 0.72)
+SIGNED_OTHER = (0.04, 0.1)
+RESIDENTS_PER_TEAM = 5000  # a township/community centre's family-doctor teams; clinics have one
+# Public-health work points (工分, Shenzhen's 工分制) one service record earns.
+WORK_POINTS: dict[str, float] = {
+    "health_record": 2.0,
+    "health_education": 0.5,
+    "vaccination": 1.0,
+    "child_health": 3.0,
+    "maternal_health": 4.0,
+    "elderly_health_check": 5.0,
+    "hypertension_followup": 2.5,
+    "diabetes_followup": 2.5,
+    "severe_mental_disorder_followup": 4.0,
+    "tuberculosis_management": 4.0,
+    "tcm_health_management": 1.5,
+    "infectious_disease_report": 2.0,
+    "health_supervision": 1.0,
+}
+assert set(WORK_POINTS) == set(SERVICE_ITEMS)
+# Names of TCM institutions (中医类机构: 中医院, 中西医结合医院): reference/institutions.csv tcm.
+TCM_NAMES = ("中医院", "中西医结合医院")
+# Consortium kinds that are networks over members of the tight consortia, not consortia of
+# their own: members keep their home consortium and gain a second membership period.
+NETWORK_KINDS = frozenset({"specialty_alliance", "remote_network"})
 
 # Seed geography --------------------------------------------------------------------------------
 
@@ -279,6 +330,12 @@ class Inst:
     inpatients: float = 0.0  # mean discharges per day
     ph_items: tuple[str, ...] = ()
     ph_share: float = 0.0  # weight among the consortium's providers of an item
+    # Primary care: residents of the service area per population group (service_population.csv),
+    # the shares of its key population and other residents under contract, its teams.
+    service: dict[str, int] = field(default_factory=dict)
+    signed_key: float = 0.0
+    signed_other: float = 0.0
+    teams: int = 0
 
     @property
     def level(self) -> int:
@@ -323,6 +380,8 @@ class World:
     pharmacy_pool: list[np.ndarray]
     outside_pool: list[np.ndarray]  # per region: hospitals outside its insured's region
     referral_pool: dict[tuple[int, int], np.ndarray]  # (consortium, class) -> institutions
+    team_codes: list[str] = field(default_factory=list)  # family-doctor teams, by institution
+    team_first: np.ndarray = field(default_factory=lambda: np.zeros(0, dtype=np.int64))
 
     def region_index(self, code: str) -> int:
         return self.region_codes.index(code)
@@ -589,7 +648,79 @@ def _extra_consortia(
                     stations,
                 )
             )
+    built.append(_primary_care_group(rng, first_id + len(built), founded, stations))
     return built
+
+
+def _primary_care_group(
+    rng: np.random.Generator, cid: int, founded: date, stations: int
+) -> tuple[Consortium, list[Inst]]:
+    """源城区基层医疗集团: the district people's hospital (a district-level hospital, tier
+    county_hospital) leading community health centres of 源城区, next to the Heyuan alliance."""
+    centres = [(name, "441602") for name in ("上城", "新江", "东埔", "高埔岗")]
+    population = int(rng.uniform(150_000, 250_000))
+    cons, insts = _alliance(
+        rng, cid, "4416", "河源", 9, "源城区人民医院", centres, population, founded, stations
+    )
+    cons.id, cons.name, cons.kind, cons.region = (
+        "JCJT441602",
+        "源城区基层医疗集团",
+        "primary_care_group",
+        "441602",
+    )
+    insts[0].tier = "county_hospital"
+    return cons, insts
+
+
+def _networks(
+    scale: str, insts: list[Inst], first_id: int, founded: date
+) -> list[Consortium]:
+    """At city and province scale: 安徽省立医院's chest-pain specialty alliance with the people's
+    hospitals of the Chuzhou counties, and 河源市人民医院's remote-care network with the
+    people's hospitals and township centres of the Heyuan counties. Their members stay in their
+    county communities (a second membership period each); the lead of the specialty alliance
+    is registered as external until the network is founded."""
+    if scale == "county":
+        return []
+    since = founded + timedelta(days=181)
+    by_code = {inst.code: k for k, inst in enumerate(insts)}
+    chuzhou = {code for code, _ in CHUZHOU_COUNTIES}
+    heyuan = {code for code, _ in HEYUAN_COUNTIES}
+    specs = (
+        (
+            "ZKLM340103",
+            "安徽省立医院胸痛专科联盟",
+            "specialty_alliance",
+            "341100",
+            "H34010300001",
+            [k for k, i in enumerate(insts) if i.region in chuzhou and i.code.endswith("00001")],
+        ),
+        (
+            "YCXZ441600",
+            "河源市人民医院远程医疗协作网",
+            "remote_network",
+            "441600",
+            "H44160200001",
+            [
+                k
+                for k, i in enumerate(insts)
+                if i.region in heyuan and (i.code.endswith("00001") or i.tier == "township_center")
+            ],
+        ),
+    )
+    networks = []
+    for cid, (cons_id, name, kind, region, lead_code, members) in enumerate(specs, first_id):
+        lead = by_code[lead_code]
+        cons = Consortium(cons_id, name, kind, region, population=0, primary_share=0.0)
+        cons.lead = lead
+        periods = insts[lead].periods
+        if len(periods) == 1 and periods[0][1] == "external":
+            periods[0] = (-1, "external", periods[0][2], since - timedelta(days=1))
+        periods.append((cid, "lead", since, None))
+        for k in members:
+            insts[k].periods.append((cid, "member", since, None))
+        networks.append(cons)
+    return networks
 
 
 def _periods(insts: list[Inst], join: date, founded: date) -> None:
@@ -636,9 +767,37 @@ def build_world(scale: str, start: date, days: int, seed: int) -> World:
     for cons, members in built:
         _finish_consortium(cons, members, len(insts))
         insts.extend(members)
+    _service_areas(np.random.default_rng([seed, 5]), built)
     _periods(insts, join, founded)
     insts.extend(_externals(insts))
+    consortia += _networks(scale, insts, len(consortia), founded)
     return _assemble(start, seed, consortia, insts)
+
+
+def _service_areas(
+    rng: np.random.Generator, built: list[tuple[Consortium, list[Inst]]]
+) -> None:
+    """Split each consortium's residents over its primary-care institutions (by their share of
+    primary-care visits, so every resident lives in one service area), with each area's key
+    populations, the shares under a family-doctor contract and the number of teams."""
+    codes = tuple(KEY_POPULATION_RATES)
+    for cons, members in built:
+        primary = [m for m in members if m.tier in PRIMARY_TIERS]
+        total = sum(m.visits for m in primary)
+        urban = int(cons.kind != "county_community")
+        for m in primary:
+            residents = int(round(cons.population * m.visits / total))
+            jitter = rng.uniform(0.85, 1.15, len(codes))
+            groups = {
+                code: int(round(residents * KEY_POPULATION_RATES[code][urban] * j))
+                for code, j in zip(codes, jitter, strict=True)
+            }
+            largest = max(groups.values())
+            key = int(round(largest + KEY_OVERLAP * (sum(groups.values()) - largest)))
+            m.service = {"resident": residents, "key_population": key, **groups}
+            m.signed_key = float(rng.uniform(*SIGNED_KEY))
+            m.signed_other = float(rng.uniform(*SIGNED_OTHER))
+            m.teams = 1 if m.level == 1 else int(np.clip(residents // RESIDENTS_PER_TEAM, 2, 12))
 
 
 def _finish_consortium(cons: Consortium, members: list[Inst], offset: int) -> None:
@@ -702,6 +861,8 @@ def _assemble(start: date, seed: int, consortia: list[Consortium], insts: list[I
     match = [_match(r, home.get(r)) for r in regions]
     codes, code_region, private, pharmacy = _claim_codes(insts, regions, home, pop)
     outside = _outside_pools(insts, codes, regions, match)
+    team_codes = [f"JT{inst.code[1:]}{t + 1:02d}" for inst in insts for t in range(inst.teams)]
+    team_first = np.cumsum([0] + [inst.teams for inst in insts[:-1]]).astype(np.int64)
     return World(
         start=start,
         grid=grid,
@@ -722,6 +883,8 @@ def _assemble(start: date, seed: int, consortia: list[Consortium], insts: list[I
         pharmacy_pool=[np.array(pharmacy.get(r, []), dtype=np.int64) for r in regions],
         outside_pool=outside,
         referral_pool=_referral_pools(consortia, insts),
+        team_codes=team_codes,
+        team_first=team_first,
     )
 
 
@@ -831,6 +994,8 @@ def _referral_pools(
     tertiary = _tertiary(insts, consortia)
     pools: dict[tuple[int, int], np.ndarray] = {}
     for c, cons in enumerate(consortia):
+        if not cons.home_regions:  # a network over other consortia's members: no referrals
+            continue
         members = [i for i in cons.members if insts[i].delivers]
         prefix = _match(cons.home_regions[0], cons)
         provinces = CARE_PROVINCES.get(cons.region[:2], (cons.region[:2],))
@@ -897,12 +1062,14 @@ def write_reference(out: Path, world: World, start: date, days: int, seed: int) 
     folder.mkdir(parents=True, exist_ok=True)
     years = sorted({(start + timedelta(days=d)).year for d in range(max(days, 1))})
     rows = {
-        "institutions": _institution_rows(world),
+        "institutions": _institution_rows(world, np.random.default_rng([seed, 4])),
         "consortia": [
             (c.id, c.name, c.kind, c.region, world.insts[c.lead].code) for c in world.consortia
         ],
         "public_health_targets": _ph_target_rows(world, years, seed),
         "kpi_targets": _kpi_target_rows(world, years),
+        "service_population": _service_population_rows(world, years),
+        "work_point_weights": [(item, f"{points:.1f}") for item, points in WORK_POINTS.items()],
     }
     paths = []
     for name, header in REFERENCE_FILES.items():
@@ -916,9 +1083,18 @@ def write_reference(out: Path, world: World, start: date, days: int, seed: int) 
     return paths
 
 
-def _institution_rows(world: World) -> list[tuple[str, ...]]:
+def _institution_rows(world: World, rng: np.random.Generator) -> list[tuple[str, ...]]:
+    """One row per membership period. ``tcm`` as offices keep it: TCM hospitals 1 or 是 (in
+    turn), the others mostly 0 or empty, a few 否."""
     rows = []
+    tcm_seen = 0
     for inst in world.insts:
+        u = rng.random()
+        if any(name in inst.name for name in TCM_NAMES):
+            tcm = ("1", "是")[tcm_seen % 2]
+            tcm_seen += 1
+        else:
+            tcm = "0" if u < 0.6 else "" if u < 0.9 else "否"
         for c, role, valid_from, valid_to in inst.periods:
             rows.append(
                 (
@@ -930,9 +1106,21 @@ def _institution_rows(world: World) -> list[tuple[str, ...]]:
                     role,
                     valid_from.isoformat(),
                     valid_to.isoformat() if valid_to else "",
+                    tcm,
                 )
             )
     return rows
+
+
+def _service_population_rows(world: World, years: list[int]) -> list[tuple[object, ...]]:
+    """Residents of each primary-care service area per population group, every year."""
+    return [
+        (year, inst.code, group, inst.service[group])
+        for year in years
+        for inst in world.insts
+        if inst.service
+        for group in ("resident", "key_population", *KEY_POPULATIONS)
+    ]
 
 
 def _ph_target_rows(world: World, years: list[int], seed: int) -> list[tuple[object, ...]]:
@@ -953,8 +1141,10 @@ def _kpi_target_rows(world: World, years: list[int]) -> list[tuple[object, ...]]
     rows = []
     for year in years:
         for c, cons in enumerate(world.consortia):
+            if cons.kind in NETWORK_KINDS:  # no targets of their own: the documented defaults
+                continue
             for kpi, targets in KPI_TARGETS.items():
                 if c == 2 and kpi in DEFAULTED:
                     continue
-                rows.append((kpi, cons.id, year, targets[cons.kind == "urban_alliance"]))
+                rows.append((kpi, cons.id, year, targets[cons.kind != "county_community"]))
     return rows

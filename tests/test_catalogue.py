@@ -160,6 +160,16 @@ def test_the_public_health_kind_takes_its_service_items_from_the_catalogue():
     assert tuple(world.PH_ITEMS) == tuple(contract.SERVICE_ITEMS)
 
 
+def test_the_population_group_seed_is_the_contract_list():
+    rows = read_seed("population_groups")
+    assert tuple(r["population_group"] for r in rows) == contract.POPULATION_GROUPS
+    keys = {r["population_group"]: r["name_zh"] for r in rows if r["is_key_population"] == "true"}
+    assert keys == contract.KEY_POPULATIONS
+    assert contract.KINDS["contracts"].column("key_populations").labels == contract.KEY_POPULATIONS
+    # a label must name one key population
+    assert len(set(contract.KEY_POPULATIONS.values())) == len(contract.KEY_POPULATIONS)
+
+
 # --- reason codes --------------------------------------------------------------------------
 
 

@@ -10,6 +10,8 @@ with computed as (
     select distinct kpi_id from {{ ref('int_kpi_claims_aggregated') }}
     union
     select distinct kpi_id from {{ ref('int_kpi_public_health_aggregated') }}
+    union
+    select distinct kpi_id from {{ ref('int_kpi_contracts_aggregated') }}
 
 ),
 

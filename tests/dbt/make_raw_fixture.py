@@ -27,7 +27,8 @@ from pathlib import Path
 
 import duckdb
 
-from ingest.contract import KINDS
+from ingest.contract import DELIVERY_COLUMNS as LAKE_DELIVERY_COLUMNS
+from ingest.contract import KINDS, lake_columns
 from warehouse.publish import row_keys, write_changed_keys
 
 DELIVERY_COLUMNS = {
@@ -96,6 +97,11 @@ EXTRACT_COLUMNS: dict[str, dict[str, str]] = {
     },
 }
 
+# no contracts in this fixture: an empty table of the lake's shape
+EXTRACT_COLUMNS["contracts"] = {
+    c: t for c, t in lake_columns(KINDS["contracts"]).items() if c not in LAKE_DELIVERY_COLUMNS
+}
+
 REFERENCE_COLUMNS: dict[str, dict[str, str]] = {
     "institutions": {
         "institution_code": "VARCHAR",
@@ -106,6 +112,7 @@ REFERENCE_COLUMNS: dict[str, dict[str, str]] = {
         "role": "VARCHAR",
         "valid_from": "DATE",
         "valid_to": "DATE",
+        "tcm": "BOOLEAN",
     },
     "consortia": {
         "consortium_id": "VARCHAR",
@@ -126,6 +133,14 @@ REFERENCE_COLUMNS: dict[str, dict[str, str]] = {
         "year": "INTEGER",
         "target": "DOUBLE",
     },
+    # optional files, not delivered in this fixture (empty tables, as the ingest lands them)
+    "service_population": {
+        "year": "INTEGER",
+        "institution_code": "VARCHAR",
+        "population_group": "VARCHAR",
+        "population": "BIGINT",
+    },
+    "work_point_weights": {"service_item": "VARCHAR", "points": "DOUBLE"},
 }
 
 AUDIT_COLUMNS: dict[str, dict[str, str]] = {
@@ -513,7 +528,7 @@ def build_raw(path: str | Path, night: int = 1) -> None:
             "institutions",
             list(REFERENCE_COLUMNS["institutions"]),
             [
-                (c, n, t, r, cid, role, d(vf), d(vt) if vt else None)
+                (c, n, t, r, cid, role, d(vf), d(vt) if vt else None, False)
                 for c, n, t, r, cid, role, vf, vt in INSTITUTIONS
             ],
         )
@@ -528,7 +543,9 @@ def build_raw(path: str | Path, night: int = 1) -> None:
 
         # extracts, slot by slot
         slot_rows: dict[tuple[str, str, str], int] = defaultdict(int)
-        for kind, records in _extract_rows(night).items():
+        extract_rows = _extract_rows(night)
+        for kind in EXTRACT_COLUMNS:
+            records = extract_rows.get(kind, [])
             columns = {**DELIVERY_COLUMNS, **EXTRACT_COLUMNS[kind]}
             keys = ", ".join(row_keys(KINDS[kind]))
             con.execute(

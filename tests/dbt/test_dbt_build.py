@@ -3,7 +3,7 @@
 The fixture (make_raw_fixture.py) holds two consortia: LP01, a county community in Lianping
 (441623), and CZ01, an urban alliance in Chuzhou city (341100, a city code: it matches 3411xx).
 Records span December 2023 (one late visit) to February 2024, so the KPI grid is 2 consortia x 3
-months x 10 KPIs. Every expected value below is worked out from the fixture rows in comments.
+months x 18 KPIs. Every expected value below is worked out from the fixture rows in comments.
 """
 
 from __future__ import annotations
@@ -102,8 +102,8 @@ def test_fixture_columns_follow_the_ingest_contract() -> None:
 def test_grid_is_complete(night_one: Path) -> None:
     cells = kpi_cells(night_one)
     # 2 consortia x 3 months (2023-12 .. 2024-02: the late visit V001 of 30 December 2023 opens
-    # the grid, the February records close it) x 10 KPIs of the registry
-    assert len(cells) == 2 * 3 * 10
+    # the grid, the February records close it) x 18 KPIs of the registry
+    assert len(cells) == 2 * 3 * 18
     assert {month for _, month, _ in cells} == {"2023-12-01", "2024-01-01", "2024-02-01"}
 
 
@@ -345,6 +345,10 @@ def test_second_night_changes_exactly_the_affected_cells(tmp_path: Path) -> None
         (*jan, "primary_care_fund_share"): (2630, 2930),
         (*jan, "in_region_inpatient_share"): (1, 2),
         (*jan, "in_region_inpatient_cost"): (3000, 1),
+        # V204 gone from the visit count too (no TCM visits in the fixture)
+        (*jan, "tcm_visit_share"): (0, 10),
+        # C1 reversed: 4 of the 6 live settlements of LP01's insured stay in the county
+        (*jan, "in_region_visit_share"): (4, 6),
     }
     assert changed == set(expected)
     for key, (numerator, denominator) in expected.items():

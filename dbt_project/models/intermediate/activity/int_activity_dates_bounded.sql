@@ -1,5 +1,5 @@
 -- One row: the span of the loaded data. The record dates that decide a month (visit_date,
--- discharge_date for inpatients, referral_date, settlement_date, service_date) of every loaded
+-- discharge_date for inpatients, referral_date, settlement_date, service_date, sign_date) of every loaded
 -- row bound the KPI grid; every date any table holds (admissions and business dates included)
 -- bounds the calendar; the business dates of the ingest audit bound the delivery calendar.
 
@@ -27,6 +27,12 @@ services as (
 
 ),
 
+contracts as (
+
+    select * from {{ ref('stg_lake__contracts') }}
+
+),
+
 ingest_files as (
 
     select * from {{ ref('stg_lake__ingest_files') }}
@@ -47,6 +53,8 @@ record_dates as (
     select settlement_date from claims
     union all
     select service_date from services
+    union all
+    select sign_date from contracts
 
 ),
 

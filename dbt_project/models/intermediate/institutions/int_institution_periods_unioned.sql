@@ -32,6 +32,7 @@ registered as (
         registry.tier,
         tiers.level,
         coalesce(tiers.is_primary_care, false) as is_primary_care,
+        registry.is_tcm,
         registry.region_code,
         registry.consortium_id,
         registry.role,
@@ -76,6 +77,7 @@ unregistered_typed as (
         cast(null as {{ dbt.type_int() }}) as level,
         -- an unregistered H code is an external hospital of unknown tier: not primary care
         false as is_primary_care,
+        false as is_tcm,
         case
             when unregistered.is_national_code then substring(unregistered.institution_code, 2, 6)
         end as region_code,

@@ -16,6 +16,7 @@ select
     tier,
     level,
     is_primary_care,
+    is_tcm,
     region_code,
     valid_from,
     valid_to,

@@ -37,6 +37,8 @@ months as (
 select
     consortia.consortium_id,
     consortia.region_code,
+    {{ region_level('consortia.region_code') }} as region_level,
+    {{ region_prefix('consortia.region_code', region_level('consortia.region_code')) }} as region_prefix,
     months.month_start,
     {{ month_end('months.month_start') }} as month_end,
     {{ year_start('months.month_start') }} as year_start,

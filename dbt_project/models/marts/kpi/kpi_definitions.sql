@@ -18,6 +18,7 @@ select
     default_target,
     source,
     extract_kind,
+    parts_add_up,
     display_order
 
 from registry

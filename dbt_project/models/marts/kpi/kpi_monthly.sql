@@ -31,6 +31,9 @@ computed as (
     union all
     select consortium_id, month_start, kpi_id, numerator, denominator
     from {{ ref('int_kpi_public_health_aggregated') }}
+    union all
+    select consortium_id, month_start, kpi_id, numerator, denominator
+    from {{ ref('int_kpi_contracts_aggregated') }}
 
 ),
 

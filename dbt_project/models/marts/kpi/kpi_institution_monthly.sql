@@ -1,0 +1,35 @@
+-- grain: one row per (consortium_id, month, kpi_id, institution_code) with any part: every
+-- KPI's numerator and denominator by the consortium's institution - the institution of the
+-- record, the sending side of a referral, the signing institution of a contract, and for the
+-- region-based claims KPIs the institution where the settlement took place (in the region or
+-- not). The rules are those of kpi_monthly (macros/kpis/), rendered by institution. Where
+-- kpi_definitions.parts_add_up, the parts add up exactly to kpi_monthly (a dbt test proves it).
+
+with parts as (
+
+    select * from {{ ref('int_kpi_visits_by_institution') }}
+    union all
+    select * from {{ ref('int_kpi_referrals_by_institution') }}
+    union all
+    select * from {{ ref('int_kpi_claims_by_institution') }}
+    union all
+    select * from {{ ref('int_kpi_public_health_by_institution') }}
+    union all
+    select * from {{ ref('int_kpi_contracts_by_institution') }}
+
+)
+
+select
+    parts.consortium_id,
+    parts.month_start as month,
+    parts.kpi_id,
+    parts.institution_code,
+    parts.numerator,
+    parts.denominator,
+    case
+        when parts.denominator = 0 then null
+        else parts.numerator / parts.denominator
+    end as value
+
+from parts
+where parts.numerator <> 0 or parts.denominator <> 0
