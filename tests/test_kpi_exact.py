@@ -2,8 +2,9 @@
 
 The landing zone is tests/kpi_landing.py: two consortia, LP01 (county community, region 441623)
 and CZ01 (urban alliance, city 341100, which matches every 3411xx code), with records in January
-and February 2024. So kpi_monthly holds 2 consortia x 2 months x 10 KPIs = 40 rows, every one of
-which is worked out below from the landing files and the KPI definitions.
+and February 2024. So kpi_monthly holds 2 consortia x 2 months x 10 KPIs of the first release =
+40 rows, every one of which is worked out below from the landing files and the KPI definitions
+(the eight KPIs of the second release have their own landing zone: test_second_release_exact.py).
 
 Night 1 runs `kpi run` on the landing zone and compares the whole published kpi_monthly (numerator,
 denominator, value, target, better, meets_target) with the hand-worked table. Night 2 adds, on
@@ -218,11 +219,13 @@ def kpi_run(root: Path) -> int:
 
 def published(warehouse: Path) -> dict[Key, tuple]:
     """kpi_monthly as {(consortium, month, kpi): (numerator, denominator, value, target,
-    better, meets_target)}; fails on a repeated key."""
+    better, meets_target)} for the KPIs of the first release (the second release's are worked
+    by hand in test_second_release_exact.py); fails on a repeated key."""
     with duckdb.connect(str(warehouse), read_only=True) as con:
-        rows = con.sql(
+        rows = con.execute(
             "SELECT consortium_id, month, kpi_id, numerator, denominator, value, target, better,"
-            " meets_target FROM kpi_monthly"
+            " meets_target FROM kpi_monthly WHERE list_contains($kpis, kpi_id)",
+            {"kpis": list(BETTER)},
         ).fetchall()
     table: dict[Key, tuple] = {}
     for consortium, month, kpi, *figures in rows:
