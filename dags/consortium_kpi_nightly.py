@@ -12,9 +12,8 @@ import pendulum
 from airflow.sdk import dag, task
 from airflow.sdk.definitions.timetables.interval import CronDataIntervalTimetable
 
+from ingest.contract import KINDS  # the contract as data: plain Python, nothing heavy
 from night.airflow_support import notify_failure
-
-KINDS = ["visits", "referrals", "claims", "public_health"]
 
 DOC_MD = """
 ### 医联体/医共体 KPI warehouse — the night
@@ -30,8 +29,9 @@ The night of business date **D** (the run's data interval starts on D, Asia/Shan
    batch with the Great Expectations batch suite, land one Parquet file per kind and date in the
    lake. Bad rows are quarantined with a reason code; identical redeliveries are skipped;
    corrections replace. The key must match the lake's fingerprint.
-3. **dbt_build** — copy the published warehouse to a working file, update schema `raw` by what
-   the lake gained or replaced, and run `dbt build` (models, data tests, unit tests; the facts
+3. **dbt_build** — copy the published warehouse to a working file, update schema `raw` to the
+   lake's deliveries of business dates up to D (by what it gained, replaced or, in a backfill,
+   holds of later dates), and run `dbt build` (models, data tests, unit tests; the facts
    recompute the changed keys only). The task log lists every model and test with its status
    and time.
 4. **audit** — reconcile every file (read = loaded + quarantined), compare lake rows with the
@@ -44,7 +44,11 @@ A failure anywhere before *publish* publishes nothing: the last good warehouse s
 and `notify_failure` raises the alert (log, and `KPI_ALERT_WEBHOOK` if set). Configuration:
 Variables (or env) `KPI_LANDING_DIR`, `KPI_WAREHOUSE`, `KPI_LAKE_DIR`, `KPI_PSEUDONYM_KEY`.
 Backfills: `airflow backfill create --dag-id consortium_kpi_nightly --from-date ... --to-date ...`
-(each night reads files up to its own date, so old nights replay as they would have run).
+or `airflow dags test consortium_kpi_nightly 2024-02-20`, for any date since 2000. The night of D
+is a transaction on D: it ingests files of dates up to D and publishes the warehouse of the
+deliveries of dates up to D (corrections of those dates that the lake already holds included),
+whatever later nights ran. So a backfill leaves the published file at its date until the next
+night after it; run backfills oldest first and let the latest night run last.
 """
 
 
@@ -52,7 +56,10 @@ Backfills: `airflow backfill create --dag-id consortium_kpi_nightly --from-date 
     dag_id="consortium_kpi_nightly",
     # One data interval per business date D: [D 02:00, D+1 02:00) Beijing time, run after it.
     schedule=CronDataIntervalTimetable("0 2 * * *", timezone="Asia/Shanghai"),
-    start_date=pendulum.datetime(2026, 1, 1, tz="Asia/Shanghai"),
+    # Consortia backfill years of history: any business date since 2000 can be run (a night
+    # before start_date would be created with no task and marked a success). catchup=False:
+    # the scheduler itself runs only the latest night; backfills are asked for.
+    start_date=pendulum.datetime(2000, 1, 1, tz="Asia/Shanghai"),
     catchup=False,
     max_active_runs=1,
     default_args={
@@ -85,13 +92,14 @@ def consortium_kpi_nightly():
         return asdict(summary)
 
     @task
-    def dbt_build() -> dict[str, int]:
+    def dbt_build(data_interval_start=None) -> dict[str, int]:
         from collections import Counter
 
         from night import steps as night
         from night.airflow_support import night_config
 
-        nodes = night.build(night_config())
+        business_date = data_interval_start.in_timezone("Asia/Shanghai").date()
+        nodes = night.build(night_config(), as_of=business_date)
         for n in nodes:  # the per-model and per-test result, in the task log
             print(f"{n['status']:>8}  {n['seconds']:>7.2f}s  {n['node']}")
         return dict(Counter(n["status"] for n in nodes))
@@ -118,7 +126,7 @@ def consortium_kpi_nightly():
         return str(night.export_for_bi(night_config()))
 
     codes = land_reference()
-    ingested = ingest.partial(registry_codes=codes).expand(kind=KINDS)
+    ingested = ingest.partial(registry_codes=codes).expand(kind=list(KINDS))
     ingested >> dbt_build() >> audit() >> publish() >> export_for_bi()
 
 

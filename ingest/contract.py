@@ -372,9 +372,7 @@ CONTRACTS = Kind(
     date_order=("start_date", "end_date"),
 )
 
-KINDS: dict[str, Kind] = {
-    k.name: k for k in (VISITS, REFERRALS, CLAIMS, PUBLIC_HEALTH, CONTRACTS)
-}
+KINDS: dict[str, Kind] = {k.name: k for k in (VISITS, REFERRALS, CLAIMS, PUBLIC_HEALTH, CONTRACTS)}
 
 # Reference files maintained by the consortium office (canonical headers only).
 REFERENCE_FILES: dict[str, tuple[str, ...]] = {

@@ -163,11 +163,12 @@ def ingest(
     return summary
 
 
-def build(cfg: NightConfig) -> list[dict]:
-    """Working file := last published + the lake's current raw state, then `dbt build`."""
+def build(cfg: NightConfig, as_of: dt.date | None = None) -> list[dict]:
+    """Working file := last published + the lake's current raw state (of business dates up to
+    `as_of` when given: the night of that date), then `dbt build`."""
     work = start_working_copy(cfg.warehouse)
     with duckdb.connect(str(work)) as con:
-        load_raw_schema(con, cfg.lake)
+        load_raw_schema(con, cfg.lake, as_of)
     if not (DBT_PROJECT_DIR / "dbt_project.yml").exists():  # fail closed: never publish raw only
         raise FileNotFoundError(f"no dbt project at {DBT_PROJECT_DIR}: nothing to build")
     return run_dbt(NIGHTLY_BUILD, work, cfg.warehouse)

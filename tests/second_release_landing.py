@@ -75,7 +75,11 @@ SERVICE_POPULATION = [
     (2025, "SHC", "key_population", 50),
     (2025, "SHC", "ltc", 2),
 ]
-WORK_POINT_WEIGHTS = [("hypertension_followup", "2.5"), ("2型糖尿病患者健康管理", "2.5"), ("health_record", "1")]
+WORK_POINT_WEIGHTS = [
+    ("hypertension_followup", "2.5"),
+    ("2型糖尿病患者健康管理", "2.5"),
+    ("health_record", "1"),
+]
 
 # --- contracts -------------------------------------------------------------------------------
 
@@ -224,7 +228,11 @@ def write_landing(landing: Path) -> None:
         ["year", "institution_code", "population_group", "population"],
         [[str(y), i, g, str(n)] for y, i, g, n in SERVICE_POPULATION],
     )
-    write_csv(ref / "work_point_weights.csv", ["service_item", "points"], [list(r) for r in WORK_POINT_WEIGHTS])
+    write_csv(
+        ref / "work_point_weights.csv",
+        ["service_item", "points"],
+        [list(r) for r in WORK_POINT_WEIGHTS],
+    )
 
     files: dict[tuple[str, str, str], list[list[str]]] = defaultdict(list)
     for bd, cid, inst, team, who, signed, start, end, status, ended, keys, hospitals in CONTRACTS:
@@ -245,7 +253,9 @@ def write_landing(landing: Path) -> None:
             ]
         )  # fmt: skip
     for sid, inst, who, sdate, item, sbp, dbp, glucose in PUBLIC_HEALTH:
-        files[sdate, inst, "public_health"].append([sid, inst, pid(who), sdate, item, sbp, dbp, glucose])
+        files[sdate, inst, "public_health"].append(
+            [sid, inst, pid(who), sdate, item, sbp, dbp, glucose]
+        )
 
     headers = {
         "visits": VISIT_HEADER,

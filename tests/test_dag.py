@@ -10,7 +10,7 @@ from pathlib import Path
 
 import duckdb
 import pytest
-from landing_kit import BUSINESS_DATE, TEST_KEY, VISIT_HEADER, visit, write_csv, write_reference
+from landing_kit import TEST_KEY, VISIT_HEADER, visit, write_csv, write_reference
 
 REPO = Path(__file__).resolve().parent.parent
 AIRFLOW = Path(sys.executable).with_name("airflow")
@@ -68,19 +68,22 @@ def test_dag_file_does_no_work_at_import():
     )
 
 
-def test_airflow_dags_test_runs_a_night_and_publishes(tmp_path):
+def test_airflow_dags_test_runs_a_night_of_2024_and_publishes_that_date(tmp_path):
+    """Consortia backfill years of history: a business date before 2026 (the DAG's first
+    schedule) runs every task and publishes the warehouse of that date."""
+    night = "2024-02-20"
     landing = tmp_path / "landing"
     write_reference(landing)
     write_csv(
-        landing / BUSINESS_DATE / "H44162300011" / "visits.csv",
+        landing / night / "H44162300011" / "visits.csv",
         VISIT_HEADER,
-        [visit("v1"), visit("v2", vtype="x")],
+        [visit("v1", date=night), visit("v2", vtype="x", date=night)],
     )
-    # A file of a later business date: the night of BUSINESS_DATE must not read it.
+    # A file of a later business date: the night of 2024-02-20 must not read it.
     write_csv(
-        landing / "2026-03-11" / "H44162300011" / "visits.csv",
+        landing / "2024-02-21" / "H44162300011" / "visits.csv",
         VISIT_HEADER,
-        [visit("v3", date="2026-03-11")],
+        [visit("v3", date="2024-02-21")],
     )
     env = {
         **os.environ,
@@ -91,13 +94,18 @@ def test_airflow_dags_test_runs_a_night_and_publishes(tmp_path):
     }
     env.pop("AIRFLOW__CORE__UNIT_TEST_MODE", None)
     subprocess.run([str(AIRFLOW), "db", "migrate"], env=env, check=True, capture_output=True)
-    # The run whose data interval is [2026-03-10 02:00, 2026-03-11 02:00) Beijing time.
+    # The run whose data interval is [2024-02-20 02:00, 2024-02-21 02:00) Beijing time.
     run = subprocess.run(
-        [str(AIRFLOW), "dags", "test", "consortium_kpi_nightly", "2026-03-11T03:00:00+08:00"],
+        [str(AIRFLOW), "dags", "test", "consortium_kpi_nightly", "2024-02-21T03:00:00+08:00"],
         env=env, capture_output=True, text=True, check=False,
     )  # fmt: skip
-    assert run.returncode == 0, run.stdout[-3000:] + run.stderr[-3000:]
-    assert "state=success" in run.stdout + run.stderr
+    output = run.stdout + run.stderr
+    assert run.returncode == 0, output[-3000:]
+    assert "state=success" in output
+    for task_id in ("land_reference", "ingest", "dbt_build", "audit", "publish", "export_for_bi"):
+        assert f"task_id={task_id}" in output, f"{task_id} did not run"
     with duckdb.connect(str(tmp_path / "kpi.duckdb"), read_only=True) as con:
         assert con.sql("SELECT visit_id FROM fct_visits").fetchall() == [("v1",)]
         assert con.sql("SELECT reason FROM quarantine_rows").fetchall() == [("invalid_enum",)]
+        months = con.sql("SELECT DISTINCT month::VARCHAR FROM kpi_monthly").fetchall()
+        assert months == [("2024-02-01",)]

@@ -142,7 +142,11 @@ INSTITUTION_PARTS: dict[tuple[str, str, str, str], tuple[float, float]] = {
     ("SH", JAN, "signed_contracted_visit_share", "SHC"): (2, 3),
     ("SH", FEB, "signed_contracted_visit_share", "SHC"): (1, 1),
     # by the institution of the settlement, in the region or not
-    **{(c, "2024-01-01", "in_region_visit_share", i): (1, 1) for c in ("LP", "GD") for i in ("LPH", "LPT")},
+    **{
+        (c, "2024-01-01", "in_region_visit_share", i): (1, 1)
+        for c in ("LP", "GD")
+        for i in ("LPH", "LPT")
+    },
     ("LP", JAN, "in_region_visit_share", "LPH"): (2, 2),
     ("LP", JAN, "in_region_visit_share", "LPT"): (2, 2),
     ("LP", JAN, "in_region_visit_share", "LPV"): (1, 1),
@@ -265,7 +269,10 @@ def test_every_contract_fault_is_quarantined_with_exactly_its_reason(warehouse) 
         f"WHERE kind = 'contracts' AND source_code = 'SHC' AND business_date = '{landing.FAULT_DATE}'",
     )
     assert files == [(len(landing.CONTRACT_FAULTS), 1, len(expected))]
-    assert rows(warehouse, "SELECT count(*) FROM ingest_files WHERE rows_read <> rows_loaded + rows_quarantined") == [(0,)]
+    assert rows(
+        warehouse,
+        "SELECT count(*) FROM ingest_files WHERE rows_read <> rows_loaded + rows_quarantined",
+    ) == [(0,)]
 
 
 def test_contracts_keep_their_latest_state(warehouse) -> None:
@@ -282,7 +289,10 @@ def test_contracts_keep_their_latest_state(warehouse) -> None:
     assert contracts["K1"][2] == "elderly;hypertension"  # Chinese labels, sorted codes
     assert contracts["K4"][2] == "elderly;ltc"
     assert contracts["K6"][:3] == ["active", None, "hypertension"]  # 有效 under Chinese headers
-    bridge = rows(warehouse, "SELECT contract_id, hospital_position, hospital_code, hospital_tier, is_registered FROM bridge_contract_hospitals ORDER BY ALL")
+    bridge = rows(
+        warehouse,
+        "SELECT contract_id, hospital_position, hospital_code, hospital_tier, is_registered FROM bridge_contract_hospitals ORDER BY ALL",
+    )
     assert bridge == [
         ("K7", 1, "SHD", "county_hospital", True),
         ("K7", 2, "SHR", "city_hospital", True),
@@ -324,7 +334,9 @@ def test_kpi_institution_monthly_holds_the_hand_worked_parts(warehouse) -> None:
     }
     assert sorted(published) == sorted(INSTITUTION_PARTS)
     for key, (n, d) in INSTITUTION_PARTS.items():
-        assert all(same(a, b) for a, b in zip(published[key], (n, d, ratio(n, d)))), key
+        assert all(same(a, b) for a, b in zip(published[key], (n, d, ratio(n, d)), strict=True)), (
+            key
+        )
     # the registry says which add up; kpi_definitions carries it
     adds_up = dict(rows(warehouse, "SELECT kpi_id, parts_add_up FROM kpi_definitions"))
     assert {k for k in NEW_KPIS if adds_up[k]} == {
@@ -349,7 +361,12 @@ def test_signing_by_population_group_is_the_hand_worked_grid(warehouse) -> None:
             for g in GROUPS:
                 s, p = POPULATION_GROUPS.get((c, m, g), (0, 0))
                 got = published[c, m, g]
-                assert all(same(a, b) for a, b in zip(got, (s, p, ratio(s, p)))), (c, m, g, got)
+                assert all(same(a, b) for a, b in zip(got, (s, p, ratio(s, p)), strict=True)), (
+                    c,
+                    m,
+                    g,
+                    got,
+                )
 
 
 def test_outflow_and_work_points_are_the_hand_worked_rows(warehouse) -> None:

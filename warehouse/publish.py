@@ -10,6 +10,7 @@ writing, so readers never block it and it never blocks them.
 
 from __future__ import annotations
 
+import datetime as dt
 import hashlib
 import logging
 import os
@@ -45,8 +46,15 @@ def start_working_copy(warehouse: Path) -> Path:
     return work
 
 
-def load_raw_schema(con: duckdb.DuckDBPyConnection, lake: Lake) -> None:
-    """Schema `raw` := the lake's current state; dbt's sources read it."""
+def load_raw_schema(
+    con: duckdb.DuckDBPyConnection, lake: Lake, as_of: dt.date | None = None
+) -> None:
+    """Schema `raw` := the lake's current state; dbt's sources read it.
+
+    `as_of` (the night of business date D, as Airflow runs it): only deliveries of business
+    dates up to D, so a backfill of D publishes D's warehouse even after later nights. Rows of
+    later dates leave raw (and their lake files leave `raw._lake_files`, to arrive again on the
+    next night after D); the facts recompute exactly their keys."""
     con.execute("CREATE SCHEMA IF NOT EXISTS raw")
     con.register("audit_events", lake.audit_events(con))
     con.execute(
@@ -54,7 +62,9 @@ def load_raw_schema(con: duckdb.DuckDBPyConnection, lake: Lake) -> None:
         SELECT business_date, source_code, kind, file_name, sha256, rows_read, rows_loaded,
             rows_quarantined, dropped_columns, current_status AS status, ingested_at, detail,
             delivery_id, is_current
-        FROM ({lake.ingest_files_sql()})"""
+        FROM ({lake.ingest_files_sql()})
+        WHERE $as_of::DATE IS NULL OR business_date <= $as_of::DATE""",
+        {"as_of": as_of},
     )
     con.unregister("audit_events")
     con.execute(
@@ -62,6 +72,12 @@ def load_raw_schema(con: duckdb.DuckDBPyConnection, lake: Lake) -> None:
         "SELECT delivery_id FROM lake_deliveries WHERE is_current"
     )
     con.execute("CREATE TABLE IF NOT EXISTS raw._lake_files (path VARCHAR, kind VARCHAR)")
+    if as_of is not None:  # files of later dates leave: their deliveries are not current as of D
+        con.execute(
+            "DELETE FROM raw._lake_files "
+            "WHERE regexp_extract(path, 'business_date=([0-9-]+)', 1) > $as_of",
+            {"as_of": as_of.isoformat()},
+        )
     # A registry change (a membership, a tier) can move every record's institution period:
     # the facts are then recomputed for every key, as on the first night.
     digest = reference_digest(lake)
@@ -70,7 +86,9 @@ def load_raw_schema(con: duckdb.DuckDBPyConnection, lake: Lake) -> None:
         (digest,)
     ]
     for kind in KINDS.values():
-        _update_raw_table(con, lake, kind, lake_columns(kind), every_key=reference_changed)
+        _update_raw_table(
+            con, lake, kind, lake_columns(kind), every_key=reference_changed, as_of=as_of
+        )
     con.execute("DELETE FROM raw._reference_digest")
     con.execute("INSERT INTO raw._reference_digest VALUES (?)", [digest])
     for name in REFERENCE_FILES:
@@ -82,7 +100,7 @@ def load_raw_schema(con: duckdb.DuckDBPyConnection, lake: Lake) -> None:
         SELECT * EXCLUDE (is_current) FROM lake_deliveries ORDER BY ingested_at"""
     )
     # Quarantine of the current deliveries only: a replaced delivery's rejects leave with it.
-    files = [f for kind in KINDS for f in lake.zone_files("quarantine", kind)]
+    files = [f for kind in KINDS for f in lake.zone_files("quarantine", kind, up_to=as_of)]
     rows = (
         f"SELECT * FROM {read_parquet_sql(files)}"
         if files
@@ -112,7 +130,7 @@ def changed_keys(kind: Kind) -> list[str]:
 
 
 def _update_raw_table(
-    con, lake: Lake, kind: Kind, columns: dict[str, str], every_key: bool
+    con, lake: Lake, kind: Kind, columns: dict[str, str], every_key: bool, as_of: dt.date | None
 ) -> None:
     """raw.<name> := the current rows of the lake, by what changed: rows of deliveries that are
     no longer current leave, rows of the lake files not loaded before arrive. The night's cost
@@ -149,7 +167,7 @@ def _update_raw_table(
     stale = f"{DELIVERY_ID} NOT IN (SELECT delivery_id FROM current_delivery)"
     con.execute(f"INSERT INTO changed_rows SELECT {changed_cols} FROM raw.{name} WHERE {stale}")
     con.execute(f"DELETE FROM raw.{name} WHERE {stale}")
-    new = [f for f in lake.zone_files("raw", name) if str(f) not in loaded]
+    new = [f for f in lake.zone_files("raw", name, up_to=as_of) if str(f) not in loaded]
     if new:
         select = ", ".join(f'"{c}"::{t} AS "{c}"' for c, t in wanted.items())
         con.execute(
