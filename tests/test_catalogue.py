@@ -160,6 +160,20 @@ def test_the_public_health_kind_takes_its_service_items_from_the_catalogue():
     assert tuple(world.PH_ITEMS) == tuple(contract.SERVICE_ITEMS)
 
 
+def test_the_readme_kpi_table_is_the_registry():
+    """The README's KPI table lists every registry KPI, in order, with its name and direction."""
+    readme = (REPO / "README.md").read_text(encoding="utf-8")
+    listed = [
+        line.split("|")[1:6]
+        for line in readme.splitlines()
+        if line.startswith("| ") and "`" in line and line.split("|")[1].strip().isdigit()
+    ]
+    rows = sorted(read_seed("kpi_registry"), key=lambda r: int(r["display_order"]))
+    assert [(c[1].strip().strip("`"), c[2].strip(), c[3].strip()) for c in listed] == [
+        (r["kpi_id"], r["name_zh"], f"{r['unit']}, {r['better']}") for r in rows
+    ]
+
+
 def test_the_population_group_seed_is_the_contract_list():
     rows = read_seed("population_groups")
     assert tuple(r["population_group"] for r in rows) == contract.POPULATION_GROUPS

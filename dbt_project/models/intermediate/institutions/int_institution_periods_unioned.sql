@@ -55,8 +55,8 @@ unregistered as (
 
     select
         claim_institutions.institution_code,
-        -- duckdb-only: regexp_matches (no cross-database regex macro); the national code pattern
-        regexp_matches(claim_institutions.institution_code, '^[HP][0-9]{11}$') as is_national_code
+        -- the national insurance code: H (medical) / P (pharmacy) + 6-digit region + 5 digits
+        {{ regex_full_match('claim_institutions.institution_code', "'[HP][0-9]{11}'") }} as is_national_code
     from claim_institutions
     where not exists (
         select 1

@@ -35,8 +35,7 @@ select
     cast(extract(quarter from date_day) as {{ dbt.type_int() }}) as quarter_of_year,
     cast(extract(month from date_day) as {{ dbt.type_int() }}) as month_of_year,
     cast(extract(day from date_day) as {{ dbt.type_int() }}) as day_of_month,
-    -- duckdb-only: extract(isodow) (1 Monday .. 7 Sunday; Postgres has it too, no dbt macro)
-    cast(extract(isodow from date_day) as {{ dbt.type_int() }}) as iso_day_of_week,
+    cast({{ iso_day_of_week('date_day') }} as {{ dbt.type_int() }}) as iso_day_of_week,
     {{ month_start('date_day') }} as month_start,
     {{ month_end('date_day') }} as month_end,
     {{ year_start('date_day') }} as year_start
