@@ -47,28 +47,37 @@ def _copy_arrived(generated: Path, landing: Path, files, night: dt.date) -> int:
 
 
 def kpi_table(warehouse: Path) -> str:
+    """Every KPI per consortium (named) and month, narrow enough for a terminal: the English
+    names and definitions are in kpi_definitions."""
     with duckdb.connect(str(warehouse), read_only=True) as con:
         rows = con.sql(
             """
-            SELECT k.consortium_id, strftime(k.month, '%Y-%m') AS month, d.name_zh, d.name_en,
+            SELECT c.consortium_id || ' ' || c.consortium_name || ' (' || c.consortium_kind || ')',
+                strftime(k.month, '%Y-%m') AS month, d.name_zh,
                 CASE WHEN k.value IS NULL THEN '—'
-                     WHEN d.unit = 'yuan' THEN printf('¥%,.2f', k.value)
+                     WHEN d.unit = 'yuan' THEN printf('¥%,.0f', k.value)
                      ELSE printf('%.1f%%', 100 * k.value) END AS value,
                 CASE WHEN k.target IS NULL THEN ''
-                     WHEN d.unit = 'yuan' THEN printf('¥%,.2f', k.target)
+                     WHEN d.unit = 'yuan' THEN printf('¥%,.0f', k.target)
                      ELSE printf('%s%.0f%%', CASE WHEN k.better = 'higher' THEN '≥' ELSE '≤' END, 100 * k.target) END AS target,
                 CASE WHEN k.meets_target THEN 'met 达标' WHEN NOT k.meets_target THEN 'MISSED 未达标' ELSE '' END AS met,
                 coalesce(printf('%.0f%%', 100 * k.source_completeness), '—') AS delivered
             FROM kpi_monthly k JOIN kpi_definitions d USING (kpi_id)
+            JOIN dim_consortium c USING (consortium_id)
             ORDER BY k.consortium_id, k.month, d.display_order
             """
         ).fetchall()
-    header = ("consortium", "month", "指标", "KPI", "value", "target", "met?", "files in")
-    widths = [max(_width(str(r[i])) for r in [header, *rows]) for i in range(len(header))]
-    lines = ["  ".join(_pad(str(v), w) for v, w in zip(header, widths, strict=True))]
-    lines.append("  ".join("-" * w for w in widths))
-    lines += ["  ".join(_pad(str(v), w) for v, w in zip(r, widths, strict=True)) for r in rows]
-    return "\n".join(lines)
+    header = ("month", "指标 KPI", "value", "target", "met?", "files in")
+    widths = [max(_width(str(r[i + 1])) for r in [("", *header), *rows]) for i in range(len(header))]
+
+    def line(values) -> str:
+        return "  ".join(_pad(str(v), w) for v, w in zip(values, widths, strict=True)).rstrip()
+
+    lines = []
+    for consortium in dict.fromkeys(r[0] for r in rows):
+        lines += ["", consortium, line(header), "  ".join("-" * w for w in widths)]
+        lines += [line(r[1:]) for r in rows if r[0] == consortium]
+    return "\n".join(lines[1:])
 
 
 def _width(text: str) -> int:  # CJK characters take two terminal columns
