@@ -68,7 +68,9 @@ def kpi_table(warehouse: Path) -> str:
             """
         ).fetchall()
     header = ("month", "指标 KPI", "value", "target", "met?", "files in")
-    widths = [max(_width(str(r[i + 1])) for r in [("", *header), *rows]) for i in range(len(header))]
+    widths = [
+        max(_width(str(r[i + 1])) for r in [("", *header), *rows]) for i in range(len(header))
+    ]
 
     def line(values) -> str:
         return "  ".join(_pad(str(v), w) for v, w in zip(values, widths, strict=True)).rstrip()

@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import argparse
+import csv
+import json
 import logging
 import os
 import sys
@@ -94,12 +96,29 @@ def _status(args: argparse.Namespace) -> int:
 
 
 def _query(args: argparse.Namespace) -> int:
-    with duckdb.connect(args.warehouse, read_only=True) as con:
-        try:
-            con.sql(args.sql).show(max_width=250, max_rows=args.max_rows)
-        except duckdb.Error as exc:
-            print(f"kpi query: {exc}", file=sys.stderr)
-            return 1
+    warehouse = Path(args.warehouse)
+    if not warehouse.is_file():
+        print(f"kpi query: no published warehouse at {warehouse}", file=sys.stderr)
+        return 1
+    try:
+        with duckdb.connect(str(warehouse), read_only=True) as con:
+            result = con.sql(args.sql)
+            if result is None:  # a statement without rows
+                return 0
+            if args.format == "table":
+                result.show(max_width=250, max_rows=args.max_rows)
+            else:
+                columns, rows = result.columns, result.limit(args.max_rows).fetchall()
+                if args.format == "csv":
+                    writer = csv.writer(sys.stdout, lineterminator="\n")
+                    writer.writerow(columns)
+                    writer.writerows(rows)
+                else:  # dates and decimals as text (ISO dates), NULL as null
+                    records = [dict(zip(columns, r, strict=True)) for r in rows]
+                    print(json.dumps(records, ensure_ascii=False, default=str))
+    except duckdb.Error as exc:
+        print(f"kpi query: {exc}", file=sys.stderr)
+        return 1
     return 0
 
 
@@ -125,8 +144,15 @@ def _demo(args: argparse.Namespace) -> int:
 
 
 def parser() -> argparse.ArgumentParser:
+    from importlib.metadata import PackageNotFoundError, version
+
+    try:
+        installed = version("consortium-kpi-warehouse")
+    except PackageNotFoundError:  # run from a source tree that was not installed
+        installed = "(not installed)"
     p = argparse.ArgumentParser(prog="kpi", description="Consortium KPI warehouse")
     p.add_argument("-v", "--verbose", action="store_true", help="log every step")
+    p.add_argument("--version", action="version", version=f"%(prog)s {installed}")
     sub = p.add_subparsers(dest="command", required=True)
 
     run = sub.add_parser("run", help="one night: ingest, validate, build, test, publish")
@@ -157,7 +183,12 @@ def parser() -> argparse.ArgumentParser:
     run.set_defaults(func=_run)
 
     status = sub.add_parser("status", help="recent nights and what each file contributed")
-    status.add_argument("--warehouse", required=True)
+    status.add_argument(
+        "--warehouse",
+        default=env("KPI_WAREHOUSE"),
+        required=not env("KPI_WAREHOUSE"),
+        help="published DuckDB file [KPI_WAREHOUSE]",
+    )
     status.add_argument("--lake")
     status.set_defaults(func=_status)
 
@@ -181,8 +212,14 @@ def parser() -> argparse.ArgumentParser:
     demo.set_defaults(func=_demo)
 
     query = sub.add_parser("query", help="a read-only SQL query, printed as a table")
-    query.add_argument("--warehouse", required=True)
+    query.add_argument(
+        "--warehouse",
+        default=env("KPI_WAREHOUSE"),
+        required=not env("KPI_WAREHOUSE"),
+        help="published DuckDB file [KPI_WAREHOUSE]",
+    )
     query.add_argument("--max-rows", type=int, default=200)
+    query.add_argument("--format", choices=("table", "csv", "json"), default="table")
     query.add_argument("sql")
     query.set_defaults(func=_query)
     return p
