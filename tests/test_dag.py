@@ -109,3 +109,14 @@ def test_airflow_dags_test_runs_a_night_of_2024_and_publishes_that_date(tmp_path
         assert con.sql("SELECT reason FROM quarantine_rows").fetchall() == [("invalid_enum",)]
         months = con.sql("SELECT DISTINCT month::VARCHAR FROM kpi_monthly").fetchall()
         assert months == [("2024-02-01",)]
+
+
+def test_the_pseudonym_key_is_masked_in_airflow_logs(monkeypatch):
+    from airflow.sdk._shared.secrets_masker import redact
+
+    from night.airflow_support import pseudonym_key
+
+    secret = "a-deployment-secret-of-some-length"
+    monkeypatch.setenv("KPI_PSEUDONYM_KEY", secret)
+    pseudonym_key()
+    assert secret not in str(redact(f"the key is {secret}"))
