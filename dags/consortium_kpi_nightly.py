@@ -9,11 +9,15 @@ from __future__ import annotations
 import datetime as dt
 
 import pendulum
-from airflow.sdk import dag, task
+from airflow.sdk import Asset, dag, task
 from airflow.sdk.definitions.timetables.interval import CronDataIntervalTimetable
 
 from ingest.contract import KINDS  # the contract as data: plain Python, nothing heavy
 from night.airflow_support import notify_failure
+
+# What downstream DAGs and dashboards can be scheduled on (`schedule=[PUBLISHED_WAREHOUSE]`).
+PUBLISHED_WAREHOUSE = Asset(name="consortium_kpi_warehouse", uri="kpi://warehouse/published")
+BI_EXPORT = Asset(name="consortium_kpi_bi_export", uri="kpi://warehouse/bi-export")
 
 DOC_MD = """
 ### 医联体/医共体 KPI warehouse — the night
@@ -54,6 +58,7 @@ night after it; run backfills oldest first and let the latest night run last.
 
 @dag(
     dag_id="consortium_kpi_nightly",
+    description="The night of one business date: ingest, validate, build, test, publish the KPI warehouse",
     # One data interval per business date D: [D 02:00, D+1 02:00) Beijing time, run after it.
     schedule=CronDataIntervalTimetable("0 2 * * *", timezone="Asia/Shanghai"),
     # Consortia backfill years of history: any business date since 2000 can be run (a night
@@ -65,13 +70,15 @@ night after it; run backfills oldest first and let the latest night run last.
     default_args={
         "retries": 2,
         "retry_delay": dt.timedelta(minutes=10),
+        # a hung step fails the night (nothing published) instead of holding the next one
+        "execution_timeout": dt.timedelta(hours=2),
         "on_failure_callback": notify_failure,
     },
     doc_md=DOC_MD,
     tags=["kpi", "consortium"],
 )
 def consortium_kpi_nightly():
-    @task
+    @task(execution_timeout=dt.timedelta(minutes=15))
     def land_reference() -> list[str]:
         from night import steps as night
         from night.airflow_support import night_config
@@ -104,21 +111,21 @@ def consortium_kpi_nightly():
             print(f"{n['status']:>8}  {n['seconds']:>7.2f}s  {n['node']}")
         return dict(Counter(n["status"] for n in nodes))
 
-    @task
+    @task(execution_timeout=dt.timedelta(hours=1))
     def audit() -> None:
         from night import steps as night
         from night.airflow_support import night_config
 
         night.audit_build(night_config())
 
-    @task
+    @task(execution_timeout=dt.timedelta(minutes=15), outlets=[PUBLISHED_WAREHOUSE])
     def publish() -> str:
         from night import steps as night
         from night.airflow_support import night_config
 
         return str(night.publish_build(night_config()))
 
-    @task
+    @task(execution_timeout=dt.timedelta(hours=1), outlets=[BI_EXPORT])
     def export_for_bi() -> str:
         from night import steps as night
         from night.airflow_support import night_config

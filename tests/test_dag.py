@@ -30,6 +30,13 @@ def test_dag_is_the_documented_runbook(dag):
     assert dag.max_active_runs == 1
     assert dag.doc_md and "publish" in dag.doc_md
     assert dag.default_args["retries"] >= 1 and dag.default_args["on_failure_callback"]
+    assert dag.description and str(dag.timezone) in ("Asia/Shanghai", "Timezone('Asia/Shanghai')")
+    assert all(t.execution_timeout for t in dag.tasks)
+    outlets = {t.task_id: [a.name for a in t.outlets] for t in dag.tasks if t.outlets}
+    assert outlets == {
+        "publish": ["consortium_kpi_warehouse"],
+        "export_for_bi": ["consortium_kpi_bi_export"],
+    }
     downstream = {t.task_id: sorted(t.downstream_task_ids) for t in dag.tasks}
     assert downstream == {
         "land_reference": ["ingest"],
