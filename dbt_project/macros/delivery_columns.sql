@@ -8,3 +8,11 @@
         cast(row_number as {{ dbt.type_int() }}) as source_row_number,
         cast(_loaded_at as {{ dbt.type_timestamp() }}) as loaded_at
 {%- endmacro %}
+
+{#- ORDER BY terms putting a record's latest delivery first: the latest business date, ties
+    the later load, then file hash and row number for determinism. The one rule by which
+    every kind keeps a record's latest delivery (and referrals and contracts their latest state). -#}
+{% macro latest_delivery_first(alias) -%}
+    {{ alias }}.business_date desc, {{ alias }}.loaded_at desc, {{ alias }}.file_sha256 desc,
+    {{ alias }}.source_row_number desc
+{%- endmacro %}

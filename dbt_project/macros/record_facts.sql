@@ -24,8 +24,7 @@ latest_delivery as (
         visits.*,
         row_number() over (
             partition by visits.institution_code, visits.visit_type, visits.visit_id
-            order by visits.business_date desc, visits.loaded_at desc, visits.file_sha256 desc,
-                visits.source_row_number desc
+            order by {{ latest_delivery_first('visits') }}
         ) as delivery_rank
     from visits
 
@@ -113,8 +112,7 @@ settlements as (
         claims.*,
         row_number() over (
             partition by claims.claim_id
-            order by claims.business_date desc, claims.loaded_at desc, claims.file_sha256 desc,
-                claims.source_row_number desc
+            order by {{ latest_delivery_first('claims') }}
         ) as delivery_rank
     from claims
     where claims.record_type = 'settle'
@@ -224,8 +222,7 @@ latest_delivery as (
         services.*,
         row_number() over (
             partition by services.institution_code, services.service_id
-            order by services.business_date desc, services.loaded_at desc, services.file_sha256 desc,
-                services.source_row_number desc
+            order by {{ latest_delivery_first('services') }}
         ) as delivery_rank
     from services
 

@@ -14,8 +14,7 @@ ranked as (
         states.*,
         row_number() over (
             partition by states.contract_id
-            order by states.business_date desc, states.loaded_at desc, states.file_sha256 desc,
-                states.source_row_number desc
+            order by {{ latest_delivery_first('states') }}
         ) as state_rank,
         count(*) over (partition by states.contract_id) as state_count,
         min(states.business_date) over (partition by states.contract_id) as first_business_date

@@ -13,8 +13,7 @@ ranked as (
         events.*,
         row_number() over (
             partition by events.referral_id
-            order by events.business_date desc, events.loaded_at desc, events.file_sha256 desc,
-                events.source_row_number desc
+            order by {{ latest_delivery_first('events') }}
         ) as event_rank,
         count(*) over (partition by events.referral_id) as event_count,
         min(events.business_date) over (partition by events.referral_id) as first_business_date
