@@ -109,10 +109,12 @@ def _query(args: argparse.Namespace) -> int:
                 result.show(max_width=250, max_rows=args.max_rows)
             else:
                 columns, rows = result.columns, result.limit(args.max_rows).fetchall()
-                if args.format == "csv":
+                if args.format == "csv":  # opened in Excel: no cell may run as a formula
+                    from warehouse.marts import spreadsheet_safe
+
                     writer = csv.writer(sys.stdout, lineterminator="\n")
                     writer.writerow(columns)
-                    writer.writerows(rows)
+                    writer.writerows([spreadsheet_safe(v) for v in r] for r in rows)
                 else:  # dates and decimals as text (ISO dates), NULL as null
                     records = [dict(zip(columns, r, strict=True)) for r in rows]
                     print(json.dumps(records, ensure_ascii=False, default=str))

@@ -59,3 +59,12 @@ def test_version(capsys):
         main(["--version"])
     assert stop.value.code == 0
     assert capsys.readouterr().out.startswith("kpi ")
+
+
+def test_query_csv_neutralises_formulas(warehouse, capsys):
+    sql = (
+        "SELECT '=HYPERLINK(\"x\")' AS a, '+1' AS b, '-' AS c, '@SUM(A1)' AS d, 'ok' AS e, -5 AS f"
+    )
+    assert main(["query", "--warehouse", str(warehouse), "--format", "csv", sql]) == 0
+    out = capsys.readouterr().out.splitlines()
+    assert out[1] == '"\'=HYPERLINK(""x"")",\'+1,\'-,\'@SUM(A1),ok,-5'

@@ -232,3 +232,16 @@ def test_the_checks_catch_a_broken_project(manifest):
     assert found(source_readers_outside_staging) == ["int_visits_enriched"]
     assert found(staging_models_not_on_one_source) == ["stg_lake__claims"]
     assert found(unread_sources) == ["lake.unused"]
+
+
+def test_every_published_mart_reaches_the_bi_export(manifest):
+    """The BI export and the dashboard's table list (warehouse.marts) take every mart table of
+    the project, except the audit tables they list by name."""
+    from warehouse.marts import MART_NAMES, MART_PREFIXES
+
+    marts = {
+        name
+        for name, model in project_models(manifest).items()
+        if layer(model) == "marts" and model["config"]["materialized"] != "view"
+    }
+    assert {m for m in marts if not (m in MART_NAMES or m.startswith(MART_PREFIXES))} == set()

@@ -16,12 +16,29 @@ WAREHOUSE_ENV = "KPI_WAREHOUSE"
 MART_NAMES = (
     "kpi_monthly",
     "kpi_definitions",
+    "kpi_institution_monthly",
+    "signing_by_population_group",
+    "outflow_monthly",
+    "public_health_work_points",
     "delivery_status",
     "ingest_files",
     "quarantine_rows",
     "data_quality_findings",
 )
-MART_PREFIXES = ("dim_", "fct_")
+MART_PREFIXES = ("dim_", "fct_", "bridge_")
+
+# A text cell a spreadsheet would run as a formula (formula injection): = + - @, and tab or CR
+# that some programs strip before looking.
+FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")
+
+
+def spreadsheet_safe(value: object) -> object:
+    """A value for a CSV or Excel download: text that a spreadsheet would read as a formula
+    gets a leading apostrophe (shown as text, the value kept); other values pass unchanged. The
+    warehouse stores such cells verbatim; only what leaves for a spreadsheet is neutralised."""
+    if isinstance(value, str) and value.startswith(FORMULA_STARTS):
+        return "'" + value
+    return value
 
 
 class WarehouseMissingError(FileNotFoundError):
