@@ -3,21 +3,22 @@
 Every faulty row is made to trigger exactly its reason code: the row is otherwise clean, so no
 reason earlier in the contract's precedence applies (e.g. an unknown institution is only ever
 injected in a column that is not the folder's source column, or it would be
-``wrong_source_folder``). Rows that other deliveries depend on (settlements that a later
-reversal cancels) are never touched, and the first occurrence of a duplicated key stays clean.
+``wrong_source_folder``; a contract's unknown institution is one of its hospital_codes). Rows
+that other deliveries depend on (settlements that a later reversal cancels) are never touched,
+and the first occurrence of a duplicated key stays clean.
 """
 
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from datetime import date, timedelta
+from datetime import date, datetime, timedelta
 from decimal import Decimal, InvalidOperation
 
 import numpy as np
 import pyarrow as pa
 import pyarrow.compute as pc
 
-from ingest.contract import FILE_REASONS, REASON_CODES, Kind
+from ingest.contract import DATE_FORMATS, FILE_REASONS, REASON_CODES, Kind
 from ingest.identity import CHECK_CHARS, check_char
 
 ROW_REASONS = tuple(r for r in REASON_CODES if r not in FILE_REASONS)
@@ -27,6 +28,7 @@ RECORD_DATE = {
     "referrals": "referral_date",
     "claims": "settlement_date",
     "public_health": "service_date",
+    "contracts": "sign_date",
 }
 BLANKABLE = {
     "visits": ("visit_id", "patient_id", "residence_region_code", "visit_date", "total_cost"),
@@ -41,7 +43,17 @@ BLANKABLE = {
         "total_amount",
     ),
     "public_health": ("service_id", "patient_id", "service_date", "service_item"),
+    "contracts": ("contract_id", "patient_id", "sign_date", "start_date", "end_date", "status"),
 }
+# Conditional columns: (flag of the rows that need it, the column). A faulty row that needs
+# one is blanked there half of the time (a terminated contract without its terminated_date).
+CONDITIONAL = {
+    "visits": ("inpatient", "discharge_date"),
+    "claims": ("reverse", "original_claim_id"),
+    "contracts": ("terminated", "terminated_date"),
+}
+# On the first day (``force``) a reason's rows include one with this flag, if any is free.
+FORCED_FLAG = {("contracts", "missing_required_value"): "terminated"}
 BAD_ENUMS = {
     "visits": {"visit_type": ("day_surgery", "门急诊", "体检")},
     "referrals": {"status": ("pending", "已转出", "closed")},
@@ -51,7 +63,10 @@ BAD_ENUMS = {
         "record_type": ("adjust", "调整"),
     },
     "public_health": {"service_item": ("family_doctor_contract", "家庭医生签约服务")},
+    "contracts": {"status": ("pending", "expired", "待签约", "已过期")},
 }
+# Key populations outside the list, as a code and as a Chinese label (退役军人: veterans).
+BAD_KEY_POPULATIONS = (("veteran", "退役军人"), ("general", "普通人群"))
 
 
 @dataclass
@@ -102,7 +117,7 @@ def applicable(reason: str, batch: Batch) -> np.ndarray | None:
     if reason == "wrong_source_folder":
         return every if batch.kind.source_column else None
     if reason == "unknown_institution":
-        return every if kind in ("referrals", "claims") else None
+        return every if kind in ("referrals", "claims", "contracts") else None
     if reason == "invalid_enum":
         return ~batch.flags["inpatient"] if kind == "visits" else every
     if reason == "invalid_amount":
@@ -128,6 +143,11 @@ def choose_rows(
         pick = candidates & (rng.random(len(batch)) < rate)
         if force and not pick.any() and candidates.any():
             pick[rng.choice(np.flatnonzero(candidates))] = True
+        flag = FORCED_FLAG.get((batch.kind.name, reason))
+        if force and flag and not (pick & batch.flags[flag]).any():
+            flagged = candidates & batch.flags[flag]
+            if flagged.any():
+                pick[rng.choice(np.flatnonzero(flagged))] = True
         free &= ~pick
         chosen[reason] = np.flatnonzero(pick)
     return chosen
@@ -212,12 +232,11 @@ def _missing(
     batch: Batch, rows: np.ndarray, rng: np.random.Generator, edits: _Edits, _: list[str]
 ) -> None:
     kind = batch.kind.name
-    extra = {"visits": ("inpatient", "discharge_date"), "claims": ("reverse", "original_claim_id")}
-    flag, conditional = extra.get(kind, (None, None))
-    for row, (d,) in zip(rows, _draws(rng, len(rows), 1), strict=True):
+    flag, conditional = CONDITIONAL.get(kind, (None, None))
+    for row, (d, e) in zip(rows, _draws(rng, len(rows)), strict=True):
         columns = BLANKABLE[kind]
-        if flag and batch.flags[flag][row]:  # a row that needs the conditional column
-            columns = (*columns, conditional)
+        if flag and batch.flags[flag][row] and e % 2 == 0:  # a row that needs the column
+            columns = (conditional,)
         edits.set(columns[d % len(columns)], row, None)
 
 
@@ -241,6 +260,9 @@ def _unknown_institution(
     batch: Batch, rows: np.ndarray, rng: np.random.Generator, edits: _Edits, _: list[str]
 ) -> None:
     draws = _draws(rng, len(rows), 1)
+    if batch.kind.name == "contracts":
+        _unknown_hospital(batch, rows, draws, edits)
+        return
     if batch.kind.name == "referrals":
         # Well formed but unregistered: referrals need the registry (serial 99xxx is unused).
         codes = batch.values("to_institution_code", rows)
@@ -253,9 +275,33 @@ def _unknown_institution(
         edits.set("institution_code", row, variants[d % 3])
 
 
+def _malformed(code: str, d: int) -> str:
+    """An institution code neither registered nor a well-formed national code."""
+    return (code[:7] + "-" + code[7:], code[:-1], "Y" + code[1:])[d % 3]
+
+
+def _unknown_hospital(
+    batch: Batch, rows: np.ndarray, draws: list[list[int]], edits: _Edits
+) -> None:
+    """A malformed code among a contract's hospital_codes (the only code on a row naming none)."""
+    lists = batch.values("hospital_codes", rows)
+    codes = batch.values("institution_code", rows)
+    for row, listed, code, (d,) in zip(rows, lists, codes, draws, strict=True):
+        items = listed.split(";") if listed else []
+        if items:
+            k = d // 3 % len(items)
+            items[k] = _malformed(items[k], d)
+        else:
+            items = [_malformed(code, d)]
+        edits.set("hospital_codes", row, ";".join(items))
+
+
 def _bad_enum(
     batch: Batch, rows: np.ndarray, rng: np.random.Generator, edits: _Edits, _: list[str]
 ) -> None:
+    if batch.kind.name == "contracts":
+        _bad_contract_enum(batch, rows, rng, edits)
+        return
     options = BAD_ENUMS[batch.kind.name]
     reverse = batch.flags.get("reverse")
     for row, (a, b) in zip(rows, _draws(rng, len(rows)), strict=True):
@@ -264,9 +310,37 @@ def _bad_enum(
         edits.set(columns[a % len(columns)], row, values[b % len(values)])
 
 
+def _bad_contract_enum(
+    batch: Batch, rows: np.ndarray, rng: np.random.Generator, edits: _Edits
+) -> None:
+    """A status outside the enum, a key population outside the list (added with the file's
+    separator, as a code or a label like the file's), or three hospitals (all well formed)."""
+    keys = batch.values("key_populations", rows)
+    hospitals = batch.values("hospital_codes", rows)
+    codes = batch.values("institution_code", rows)
+    statuses = BAD_ENUMS["contracts"]["status"]
+    for row, key, listed, code, (a, b) in zip(
+        rows, keys, hospitals, codes, _draws(rng, len(rows)), strict=True
+    ):
+        if a % 3 == 0:
+            edits.set("status", row, statuses[b % len(statuses)])
+        elif a % 3 == 1:
+            bad = BAD_KEY_POPULATIONS[b % 2][int(batch.labels[row])]
+            separator = ";,、"[int(batch.flags["separator"][row])]
+            edits.set("key_populations", row, f"{key}{separator}{bad}" if key else bad)
+        else:
+            items = listed.split(";") if listed else []
+            spare = [f"{code[:7]}{90001 + k:05d}" for k in range(3)]
+            items += [c for c in spare if c not in items][: 3 - len(items)]
+            edits.set("hospital_codes", row, ";".join(items))
+
+
 def _bad_date(
     batch: Batch, rows: np.ndarray, rng: np.random.Generator, edits: _Edits, _: list[str]
 ) -> None:
+    if batch.kind.name == "contracts":
+        _bad_contract_date(batch, rows, rng, edits)
+        return
     column, day = RECORD_DATE[batch.kind.name], batch.day
     unparseable = (f"{day.year}-02-30", f"{day.year}/13/01", f"{day.year}1301")
     for row, (variant, d) in zip(rows, _draws(rng, len(rows)), strict=True):
@@ -277,6 +351,41 @@ def _bad_date(
         else:  # not a date in any accepted format
             value = unparseable[d % 3]
         edits.set(column, row, value)
+
+
+def _bad_contract_date(
+    batch: Batch, rows: np.ndarray, rng: np.random.Generator, edits: _Edits
+) -> None:
+    """The record-date faults on sign_date, an end_date before the start_date, an unparseable
+    start_date, or (terminated contracts) a terminated_date after the business date."""
+    day = batch.day
+    unparseable = (f"{day.year}-02-30", f"{day.year}/13/01", f"{day.year}1301")
+    starts = batch.values("start_date", rows)
+    terminated = batch.flags["terminated"]
+    for row, start, (variant, d) in zip(rows, starts, _draws(rng, len(rows)), strict=True):
+        variant %= 6 if terminated[row] else 5
+        if variant == 0:  # signed after the business date
+            edits.set("sign_date", row, (day + timedelta(days=1 + d % 29)).isoformat())
+        elif variant == 1:  # signed more than 366 days before it
+            edits.set("sign_date", row, (day - timedelta(days=400 + d % 400)).isoformat())
+        elif variant == 2:
+            edits.set("sign_date", row, unparseable[d % 3])
+        elif variant == 3:  # the service ends before it starts
+            first = _parse_date(start)
+            edits.set("end_date", row, (first - timedelta(days=1 + d % 60)).isoformat())
+        elif variant == 4:
+            edits.set("start_date", row, unparseable[d % 3])
+        else:
+            edits.set("terminated_date", row, (day + timedelta(days=1 + d % 20)).isoformat())
+
+
+def _parse_date(text: str) -> date:
+    for fmt in DATE_FORMATS:
+        try:
+            return datetime.strptime(text, fmt).date()
+        except ValueError:
+            continue
+    raise ValueError(f"not a date: {text!r}")
 
 
 def _bad_amount(

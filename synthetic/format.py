@@ -195,15 +195,23 @@ def key_population_strings(
         bits, style = divmod(value, 6)
         chinese, separator = divmod(style, 3)
         items = [c for k, c in enumerate(KEY_CODES) if bits >> k & 1]
-        texts.append(SEPARATORS[separator].join(KEY_POPULATIONS[c] if chinese else c for c in items))
+        texts.append(
+            SEPARATORS[separator].join(KEY_POPULATIONS[c] if chinese else c for c in items)
+        )
     return _lookup(inverse.reshape(-1), pa.array(texts, pa.string()), mask == 0)
 
 
 def code_lists(first: np.ndarray, second: np.ndarray, codes: list[str]) -> pa.Array:
-    """Up to two institution codes per row, joined by ';' (-1: none; neither: empty cell)."""
-    a, b = code_strings(first, codes), code_strings(second, codes)
-    joined = pc.binary_join_element_wise(a, b, ";", null_handling="skip")
-    return pc.if_else(pc.equal(joined, ""), pa.scalar(None, pa.string()), joined)
+    """Up to two institution codes per row, joined by ';' (-1: none; neither: empty cell).
+    Each distinct pair is joined once."""
+    first, second = np.asarray(first, dtype=np.int64), np.asarray(second, dtype=np.int64)
+    pairs = (first + 1) * (len(codes) + 1) + (second + 1)
+    unique, inverse = np.unique(pairs, return_inverse=True)
+    texts = []
+    for pair in unique.tolist():
+        a, b = divmod(pair, len(codes) + 1)
+        texts.append(";".join(codes[k - 1] for k in (a, b) if k))
+    return _lookup(inverse.reshape(-1), pa.array(texts, pa.string()), (first < 0) & (second < 0))
 
 
 def int_strings(values: np.ndarray) -> pa.Array:

@@ -6,7 +6,10 @@ the consortia around them. The output is byte-identical for the same arguments.
 
 Family-doctor contracts (``contracts``) come from every primary-care institution on the days it
 signs: new contracts, contracts delivered again because they change (renewed with a new end_date,
-terminated) and renewals as new contracts, for the people the other kinds already serve.
+terminated) and renewals as new contracts, for the people the other kinds already serve. At
+county and city scale the first business date also carries each institution's running
+contracts (its first full extract), and half of its outpatient visits are by those residents;
+at province scale (tens of millions of running contracts) the zone has the daily rows only.
 
 With ``fault_rate`` R > 0 every row-level reason code of the contract is injected at about rate
 R per applicable row (and at least once on the first day), each faulty row triggering exactly
@@ -52,6 +55,7 @@ from synthetic.records import (
     contracts,
     epoch_day,
     finish_claims,
+    opening_contracts,
     public_health,
     referrals,
     reversals,
@@ -64,6 +68,8 @@ from synthetic.world import SCALES, World, build_world, write_reference
 REVERSAL_RATE = 0.015  # share of settlements reversed on a later day
 KIND_ORDER = ("visits", "referrals", "claims", "public_health", "contracts")
 FILE_FAULTS = ("unreadable_file", "missing_required_column", "manifest_mismatch")
+# Scales whose zone opens with the running contracts (province: tens of millions of rows).
+OPENING_SCALES = ("county", "city")
 
 
 @dataclass(frozen=True)
@@ -84,7 +90,7 @@ class GenerationReport:
     reason — so tests can check that every injected fault comes back as exactly that reason.
     ``contract_events`` counts the contract rows written by what they are (signed, a second
     contract of the same person, renewed as a new contract, renewed keeping the id with a new
-    end_date, terminated), before faults."""
+    end_date, terminated, running when the zone opens), before faults."""
 
     out: Path
     start: date
@@ -168,6 +174,10 @@ class _Writer:
         self.reversal_book = Schedule()
         last = report.start + timedelta(days=max(report.days, 1) - 1)
         self.contract_book = ContractBook(epoch_day(report.start), epoch_day(last))
+        if report.scale in OPENING_SCALES and report.days > 0:
+            opening_contracts(
+                self._rng(22, report.start), self.wa, report.start, self.contract_book
+            )
         self.delivering = [world.insts[i].code for i in self.wa.delivers]
         self.styles, self.manifest_sources = self._styles(plain)
         self.manifests: dict[str, dict[str, tuple[int, str]]] = {}
@@ -352,15 +362,20 @@ class _Writer:
                 plan.fault = FILE_FAULTS[int(rng.integers(3))]
             elif u < 1.5 * self.rate:
                 plan.arrival = day + timedelta(days=int(rng.integers(2, 9)))
-        if not (force and kind.name == "visits"):
+        if not (force and kind.name in ("visits", "contracts")):
             return
         # First day: every file-level reason and one late file, on files with data rows.
+        # (A quiet first day may have fewer contracts files: then as many as there are.)
         candidates = [p for p in plans if p.stop > p.start and p.fault is None]
-        chosen = rng.choice(len(candidates), len(FILE_FAULTS) + 1, replace=False)
-        for reason, pick in zip(FILE_FAULTS, chosen, strict=False):
+        wanted = len(FILE_FAULTS) + 1
+        if kind.name != "visits":
+            wanted = min(wanted, len(candidates))
+        chosen = rng.choice(len(candidates), wanted, replace=False)
+        for reason, pick in zip(FILE_FAULTS, chosen[:-1], strict=False):
             candidates[pick].fault, candidates[pick].arrival = reason, None
-        late = candidates[chosen[-1]]
-        late.arrival = late.arrival or day + timedelta(days=int(rng.integers(2, 9)))
+        if len(chosen):  # the last one chosen arrives late
+            late = candidates[chosen[-1]]
+            late.arrival = late.arrival or day + timedelta(days=int(rng.integers(2, 9)))
 
     # Writing ---------------------------------------------------------------------------
 

@@ -247,12 +247,13 @@ class WorldArrays:
             service, key = inst.service, inst.service["key_population"]
             others = inst.signed_other * (service["resident"] - key)
             self.sign_rate[i] = (inst.signed_key * key + others) / 365
-            key_groups = sum(service[code] for code in KEY_POPULATIONS)
+            weights = {code: service[code] * w for code, *_, w in SIGN_GROUPS if code}
             for g, (code, *_rest) in enumerate(SIGN_GROUPS):
                 if code is None:
                     group_weight[i, g] = others
-                else:  # the signed key population, spread over its groups by size
-                    group_weight[i, g] = inst.signed_key * key * service[code] / key_groups
+                else:  # the signed key population over its groups, by size and priority
+                    share = weights[code] / sum(weights.values())
+                    group_weight[i, g] = inst.signed_key * key * share
                     self.group_pop[i, g] = max(1, service[code])
         total = np.maximum(group_weight.sum(axis=1, keepdims=True), 1e-9)
         self.group_cum = np.cumsum(group_weight / total, axis=1)
@@ -268,9 +269,15 @@ class WorldArrays:
             if len(mine) > 1:
                 self.alt_signer[mine] = np.roll(mine, -1)
         self.hospital_pools = _hospital_pools(world)
+        # The running contracts of the zone's opening day, by institution (opening_contracts).
+        self.roster: Records | None = None
+        self.roster_start = np.zeros(n, dtype=np.int64)
+        self.roster_size = np.zeros(n, dtype=np.int64)
         self.urban = np.array(
-            [i.consortium >= 0 and world.consortia[i.consortium].kind != "county_community"
-             for i in insts],
+            [
+                i.consortium >= 0 and world.consortia[i.consortium].kind != "county_community"
+                for i in insts
+            ],
             dtype=bool,
         )
 
@@ -392,6 +399,8 @@ def visits(rng: np.random.Generator, wa: WorldArrays, day: date) -> Records:
     dx[(dx == DIAGNOSES.index("O80")) & (man | (ages < 18) | (ages > 45))] = DIAGNOSES.index(
         "J18.9"
     )
+    if wa.roster is not None:
+        _signed_residents(rng, wa, inst, vtype, people)
     return Records(
         "visits",
         inst,
@@ -407,6 +416,34 @@ def visits(rng: np.random.Generator, wa: WorldArrays, day: date) -> Records:
             **people,
         },
     )
+
+
+def _signed_residents(
+    rng: np.random.Generator,
+    wa: WorldArrays,
+    inst: np.ndarray,
+    vtype: np.ndarray,
+    people: dict[str, Any],
+) -> None:
+    """Half of a primary-care institution's outpatient and home visits are by the residents
+    signed with it (its family doctors' patients): their person columns replace the drawn ones.
+    Drawn last, so the rest of the day is as without contracts."""
+    size = wa.roster_size[inst]
+    mine = np.flatnonzero(
+        (vtype != INPATIENT) & (size > 0) & (rng.random(len(inst)) < SIGNED_VISITS)
+    )
+    pick = wa.roster_start[inst[mine]] + (rng.random(len(mine)) * size[mine]).astype(np.int64)
+    roster = wa.roster.cols
+    for column in ("sex", "birth_date", "scheme", "region"):
+        people[column][mine] = roster[column][pick]
+    mask = np.zeros(len(inst), dtype=bool)
+    mask[mine] = True
+    if len(mine):
+        people["patient_id"] = pc.replace_with_mask(
+            _chunk(people["patient_id"]),
+            pa.array(mask),
+            _chunk(roster["patient_id"]).take(pa.array(pick)),
+        )
 
 
 def _departments(
@@ -789,8 +826,15 @@ KEY_BIT = {code: 1 << k for k, code in enumerate(KEY_CODES)}
 CONTRACT_STATUSES = tuple(CONTRACTS.column("status").labels)  # active, terminated
 ACTIVE, TERMINATED = (CONTRACT_STATUSES.index(s) for s in ("active", "terminated"))
 # What a contract row of a day is (GenerationReport.contract_events).
-CONTRACT_EVENTS = ("signed", "second_contract", "renewed_new_id", "renewed_same_id", "terminated")
-SIGNED, SECOND, RENEWED_NEW, RENEWED_SAME, ENDED = range(len(CONTRACT_EVENTS))
+CONTRACT_EVENTS = (
+    "signed",
+    "second_contract",
+    "renewed_new_id",
+    "renewed_same_id",
+    "terminated",
+    "opening",
+)
+SIGNED, SECOND, RENEWED_NEW, RENEWED_SAME, ENDED, OPENING = range(len(CONTRACT_EVENTS))
 # Planned changes of a contract (ContractBook): terminate, renew keeping the id, renew as new.
 PLAN_TERMINATE, PLAN_RENEW_SAME, PLAN_RENEW_NEW = range(3)
 # A day's contract rows per contract-year the institution runs (signed people / 365): first
@@ -801,52 +845,80 @@ RENEWAL = 0.75
 SAME_ID = 0.5
 TERMINATION = 0.04
 SECOND_CONTRACT = 0.02  # first contracts whose person also signs at a second institution
-EARLIER_SERIAL = 10_000_000  # serials of earlier contracts recreated on the day they change
+EARLIER_SERIAL = 10_000_000  # serials of contracts signed before the zone's first business date
 UNREGISTERED_SERIAL = 9_000_000  # serials of a not-yet-registered clinic's contracts
+# Share of a primary-care institution's outpatient and home visits made by its own signed
+# residents (when the zone opens with the running contracts, see opening_contracts).
+SIGNED_VISITS = 0.5
 # Who a contract is for: (first key population or None, public-health cohorts its person comes
-# from where the institution has one, age band, women only). People the world knows (an
-# institution's hypertensive patients, its elderly) are the same people its public-health
-# records serve; the rest are residents of its region.
-SIGN_GROUPS: tuple[tuple[str | None, tuple[str, ...], tuple[int, int], bool], ...] = (
-    ("elderly", ("elderly_health_check", "tcm_health_management"), (65, 99), False),
-    ("hypertension", ("hypertension_followup",), (35, 95), False),
-    ("diabetes", ("diabetes_followup",), (35, 95), False),
-    ("maternal", ("maternal_health",), (20, 40), True),
-    ("child", ("child_health", "vaccination"), (0, 6), False),
-    ("disabled", (), (18, 90), False),
-    ("severe_mental", ("severe_mental_disorder_followup",), (18, 80), False),
-    ("tuberculosis", ("tuberculosis_management",), (15, 90), False),
-    ("family_planning_special", (), (50, 85), False),
-    ("low_income", (), (18, 90), False),
-    ("ltc", (), (70, 99), False),
-    (None, (), (18, 64), False),
+# from where the institution has one, age band, women only, signing priority). People the world
+# knows (an institution's hypertensive patients, its elderly) are the same people its
+# public-health records serve; the rest are residents of its region. Teams sign the chronically
+# ill and the elderly first: a group's share of the signed key population is its size times
+# its priority.
+SIGN_GROUPS: tuple[tuple[str | None, tuple[str, ...], tuple[int, int], bool, float], ...] = (
+    ("elderly", ("elderly_health_check", "tcm_health_management"), (65, 99), False, 1.1),
+    ("hypertension", ("hypertension_followup",), (35, 95), False, 1.3),
+    ("diabetes", ("diabetes_followup",), (35, 95), False, 1.3),
+    ("maternal", ("maternal_health",), (20, 40), True, 0.6),
+    ("child", ("child_health", "vaccination"), (0, 6), False, 0.6),
+    ("disabled", (), (18, 90), False, 0.9),
+    ("severe_mental", ("severe_mental_disorder_followup",), (18, 80), False, 1.0),
+    ("tuberculosis", ("tuberculosis_management",), (15, 90), False, 0.8),
+    ("family_planning_special", (), (50, 85), False, 1.0),
+    ("low_income", (), (18, 90), False, 0.9),
+    ("ltc", (), (70, 99), False, 1.0),
+    (None, (), (18, 64), False, 1.0),
 )
 assert [g for g, *_ in SIGN_GROUPS[:-1]] == list(KEY_POPULATION_RATES)
 
 
 @dataclass
 class ContractBook:
-    """Contract changes waiting for a later business date, and the serials given to earlier
-    contracts (signed before the zone's first business date, so never delivered in it) that
-    are recreated on the day they change."""
+    """Contract changes waiting for a later business date, and the contracts signed before the
+    zone's first business date.
+
+    With an opening (opening_contracts) the zone opens with the contracts of the year before
+    its first business date, delivered that day by each institution (its first full extract,
+    存量), and the renewals and terminations of those running are planned like those of later
+    ones. Without it (province scale, where that would be tens of millions of rows) an earlier
+    contract is recreated on the day it changes, never having been delivered in the zone."""
 
     first_day: int  # epoch day of the zone's first business date
     last_day: int  # epoch day of its last: changes planned after it are not kept
     schedule: Schedule = field(default_factory=Schedule)
-    earlier: int = 0
+    earlier: int = 0  # serials given to contracts signed before the first business date
+    opening: Records | None = None  # the opening extract, until the first day delivers it
+    opened: bool = False
 
-    def plan(self, rng: np.random.Generator, fresh: Records, today: int) -> None:
-        """Plan the termination (within the year) or the renewal (near its end) of contracts
-        signed today."""
+    def plan(
+        self,
+        rng: np.random.Generator,
+        fresh: Records,
+        today: int,
+        renew_day: np.ndarray | None = None,
+        may_renew: np.ndarray | None = None,
+    ) -> None:
+        """Plan the termination (within the contract's remaining term) or the renewal (in its
+        last 30 days, unless ``may_renew`` says no) of contracts running today: signed today,
+        or running when the zone opens (with their ``renew_day`` drawn already)."""
         n = len(fresh)
         c = fresh.cols
-        terminate = rng.random(n) < TERMINATION
-        soon = rng.random(n) < 0.35  # signed in error, moved away: within the first weeks
-        delay = np.where(soon, rng.integers(1, 21, n), rng.integers(21, 365, n))
-        term_day = today + delay
-        terminate &= term_day <= c["end_date"]
+        remaining = c["end_date"].astype(np.int64) - today
+        new = c["sign_date"] == today
+        terminate = rng.random(n) < TERMINATION * np.minimum(1.0, (remaining + 1) / 365)
+        soon = new & (rng.random(n) < 0.35)  # signed in error, moved away: within weeks
+        # Before the end, and while the sign_date is within the record-date window.
+        last = np.minimum(c["end_date"].astype(np.int64), c["sign_date"].astype(np.int64) + 366)
+        later = today + 1 + (rng.random(n) * np.maximum(last - today, 1)).astype(np.int64)
+        term_day = np.where(soon, today + rng.integers(1, 21, n), later)
+        terminate &= term_day <= last
         renew = ~terminate & (rng.random(n) < RENEWAL / (1 - TERMINATION))
-        renew_day = np.clip(c["end_date"] - rng.integers(0, 31, n), today + 1, c["sign_date"] + 366)
+        if may_renew is not None:
+            renew &= may_renew
+        if renew_day is None:
+            renew_day = renewal_day(rng, fresh)
+        renew_day = np.maximum(renew_day, today + 1)
         same = rng.random(n) < SAME_ID
         plan = np.where(terminate, PLAN_TERMINATE, np.where(same, PLAN_RENEW_SAME, PLAN_RENEW_NEW))
         day = np.where(terminate, term_day, renew_day)
@@ -861,31 +933,96 @@ def contracts(rng: np.random.Generator, wa: WorldArrays, day: date, book: Contra
     """The day's contract rows of every primary-care institution: contracts signed today (first
     contracts, a few second contracts of the same people elsewhere, renewals as a new contract)
     and earlier contracts delivered again because they change today (renewed with a new
-    end_date, or terminated). Contract ids are assigned last, in delivery order."""
+    end_date, or terminated). New contracts are numbered in delivery order."""
     today = epoch_day(day)
     rate = wa.sign_rate[wa.signers] * DOW_CONTRACTS[day.weekday()]
     counts = rng.poisson(rate[:, None] * np.array([FIRST_TIME, RENEWAL, TERMINATION]))
-    first = _signed(rng, wa, np.repeat(wa.signers, counts[:, 0]), np.full(counts[:, 0].sum(), today))
+    first = _signed(
+        rng, wa, np.repeat(wa.signers, counts[:, 0]), np.full(counts[:, 0].sum(), today)
+    )
     second = _second_contracts(rng, wa, first)
-    # Earlier contracts changing today: due from the book, or signed before the zone began.
-    renewing = _earlier(rng, wa, book, np.repeat(wa.signers, counts[:, 1]), today, (335, 365))
-    renewing.cols["plan"] = np.where(
-        rng.random(len(renewing)) < SAME_ID, PLAN_RENEW_SAME, PLAN_RENEW_NEW
-    ).astype(np.int8)
-    ending = _earlier(rng, wa, book, np.repeat(wa.signers, counts[:, 2]), today, (1, 365))
-    ending.cols["plan"] = np.full(len(ending), PLAN_TERMINATE, dtype=np.int8)
-    changing = concat([renewing, ending, *book.schedule.due(day)])
+    changing = book.schedule.due(day)
+    if not book.opened:
+        # Earlier contracts changing today, signed before the zone began: recreated now.
+        renewing = _earlier(rng, wa, book, np.repeat(wa.signers, counts[:, 1]), today, (335, 365))
+        renewing.cols["plan"] = np.where(
+            rng.random(len(renewing)) < SAME_ID, PLAN_RENEW_SAME, PLAN_RENEW_NEW
+        ).astype(np.int8)
+        ending = _earlier(rng, wa, book, np.repeat(wa.signers, counts[:, 2]), today, (1, 365))
+        ending.cols["plan"] = np.full(len(ending), PLAN_TERMINATE, dtype=np.int8)
+        changing = [renewing, ending, *changing]
+    changing = concat(changing or [first.take(np.zeros(0, dtype=np.int64))])
     plan = changing.cols["plan"]
     renewed_new = _renewed_new(wa, changing.take(np.flatnonzero(plan == PLAN_RENEW_NEW)), today)
     renewed_same = _renewed_same(changing.take(np.flatnonzero(plan == PLAN_RENEW_SAME)))
     terminated = _terminated(rng, changing.take(np.flatnonzero(plan == PLAN_TERMINATE)), today)
-    fresh = concat([first, second, renewed_new])
+    # Today's new contracts are numbered in delivery order before their future is planned.
+    fresh = sort_by_source(concat([first, second, renewed_new]))
+    fresh.cols["contract_id"] = dated_ids("QY", np.full(len(fresh), today), np.arange(len(fresh)))
     book.plan(rng, fresh, today)
-    rec = sort_by_source(concat([fresh, renewed_same, terminated]))
+    opening = [book.opening] if book.opening is not None else []
+    book.opening = None
+    rec = sort_by_source(concat([fresh, renewed_same, terminated, *opening]))
     rec.cols["plan"] = np.full(len(rec), -1, dtype=np.int8)
-    new = rec.cols["contract_id"].is_null().to_numpy(zero_copy_only=False)
-    ids = dated_ids("QY", np.full(int(new.sum()), today), np.arange(int(new.sum())))
-    rec.cols["contract_id"] = _fill(rec.cols["contract_id"], new, ids)
+    return rec
+
+
+def renewal_day(rng: np.random.Generator, rec: Records) -> np.ndarray:
+    """A day in the contract's last 30 days, within the record-date window of its signing."""
+    end = rec.cols["end_date"].astype(np.int64)
+    day = end - rng.integers(0, 31, len(rec))
+    return np.minimum(day, rec.cols["sign_date"].astype(np.int64) + 366)
+
+
+def opening_contracts(
+    rng: np.random.Generator, wa: WorldArrays, day: date, book: ContractBook
+) -> Records:
+    """The opening extract of the zone's first business date ``day``: per institution about a
+    year of contract-years (its signed people), signed on the 365 days before (so within the
+    record-date window) and not yet ended, a few of them terminated already. Delivered on
+    ``day`` with the day's own rows; the renewals and terminations of those running are
+    planned, and half of each institution's outpatient visits are made by these people
+    (WorldArrays.roster)."""
+    today = epoch_day(day)
+    counts = rng.poisson(wa.sign_rate[wa.signers] * 365)
+    inst = np.repeat(wa.signers, counts)
+    sign_day = today - rng.integers(1, 366, len(inst))
+    rec = _signed(rng, wa, inst, sign_day)
+    rec = rec.take(np.flatnonzero(rec.cols["end_date"] >= today))
+    n = len(rec)
+    elapsed = today - rec.cols["sign_date"].astype(np.int64)
+    ended = rng.random(n) < TERMINATION * elapsed / 365
+    terminated_day = rec.cols["sign_date"] + (rng.random(n) * elapsed).astype(np.int64)
+    rec.cols["status"][ended] = TERMINATED
+    rec.cols["terminated_date"][ended] = terminated_day[ended]
+    # A contract whose renewal day has passed was renewed before the zone opened (or lapses):
+    # keeping its id it runs a year longer; as a new contract, that one runs too.
+    natural = renewal_day(rng, rec)
+    before = natural < today
+    renewed = before & ~ended & (rng.random(n) < RENEWAL / (1 - TERMINATION))
+    same = renewed & (rng.random(n) < SAME_ID)
+    end = rec.cols["end_date"].astype(np.int64)
+    end[same] = plus_year(end[same] + 1) - 1
+    rec.cols["end_date"] = end.astype(np.int32)
+    succeeded = np.flatnonzero(renewed & ~same)
+    successors = _renewed_new(wa, rec.take(succeeded), natural[succeeded])
+    stock = concat([rec, successors])
+    n = len(stock)
+    stock.cols["contract_id"] = dated_ids(
+        "QY", stock.cols["sign_date"], EARLIER_SERIAL + book.earlier + np.arange(n)
+    )
+    book.earlier += n
+    stock.cols["event"] = np.full(n, OPENING, dtype=np.int8)
+    own = np.flatnonzero(~renewed & ~ended)  # running: still to be renewed, or lapsing
+    book.plan(rng, stock.take(own), today, natural[own], ~before[own])
+    book.plan(rng, stock.take(np.arange(len(rec), n)), today)
+    rec = sort_by_source(stock)
+    book.opening, book.opened = rec, True
+    roster = rec.take(np.flatnonzero(rec.cols["status"] == ACTIVE))
+    institutions = np.arange(len(wa.tier))
+    wa.roster = roster
+    wa.roster_start = np.searchsorted(roster.source, institutions, "left")
+    wa.roster_size = np.searchsorted(roster.source, institutions, "right") - wa.roster_start
     return rec
 
 
@@ -910,9 +1047,11 @@ def _signed(
     n = len(inst)
     people, key_pop = _contract_people(rng, wa, inst, sign_day)
     u = rng.random(n)
-    next_month = (sign_day.astype("datetime64[D]").astype("datetime64[M]") + 1).astype(
-        "datetime64[D]"
-    ).astype(np.int64)
+    next_month = (
+        (sign_day.astype("datetime64[D]").astype("datetime64[M]") + 1)
+        .astype("datetime64[D]")
+        .astype(np.int64)
+    )
     start = np.where(
         u < 0.65, sign_day, np.where(u < 0.85, next_month, sign_day + rng.integers(1, 15, n))
     )
@@ -928,6 +1067,9 @@ def _signed(
             "team": team,
             "patient_id": people["patient_id"],
             "birth_date": people["birth_date"],
+            "sex": people["sex"],
+            "scheme": people["scheme"],
+            "region": people["region"],
             "sign_date": sign_day.astype(np.int32),
             "start_date": start.astype(np.int32),
             "end_date": (plus_year(start) - 1).astype(np.int32),
@@ -951,7 +1093,7 @@ def _contract_people(
     group = (rng.random(n)[:, None] > wa.group_cum[inst]).sum(axis=1)
     region = wa.region[inst]
     born, s, male = np.zeros(n, np.int64), np.zeros(n, np.int64), np.zeros(n, np.int64)
-    for g, (_code, items, age, women) in enumerate(SIGN_GROUPS):
+    for g, (_code, items, age, women, _priority) in enumerate(SIGN_GROUPS):
         rows = np.flatnonzero(group == g)
         if not len(rows):
             continue
@@ -991,7 +1133,7 @@ def _contract_people(
     low_income = np.where(wa.urban[inst], 0.015, 0.035)
     key_pop[keyed & (age >= 18) & (u < 0.03)] |= KEY_BIT["disabled"]
     key_pop[keyed & (u >= 0.03) & (u < 0.03 + low_income)] |= KEY_BIT["low_income"]
-    key_pop[keyed & (age >= 75) & (u >= 0.1) & (u < 0.12)] |= KEY_BIT["ltc"]
+    key_pop[keyed & (age >= 75) & (u >= 0.1) & (u < 0.11)] |= KEY_BIT["ltc"]
     return people, _age_tags(key_pop, age)
 
 
@@ -1040,12 +1182,12 @@ def _earlier(
     return rec
 
 
-def _renewed_new(wa: WorldArrays, rec: Records, today: int) -> Records:
-    """Renewal as a new contract, signed today, starting the day after the old one ends."""
+def _renewed_new(wa: WorldArrays, rec: Records, today: int | np.ndarray) -> Records:
+    """Renewal as a new contract, signed ``today``, starting the day after the old one ends."""
     rec = rec.take(np.arange(len(rec)))
     start = rec.cols["end_date"].astype(np.int64) + 1
     rec.cols["contract_id"] = pa.nulls(len(rec), pa.string())
-    rec.cols["sign_date"] = np.full(len(rec), today, dtype=np.int32)
+    rec.cols["sign_date"] = np.broadcast_to(np.asarray(today, dtype=np.int32), len(rec)).copy()
     rec.cols["start_date"] = start.astype(np.int32)
     rec.cols["end_date"] = (plus_year(start) - 1).astype(np.int32)
     age = age_years(rec.cols["birth_date"], rec.cols["sign_date"])
@@ -1129,9 +1271,9 @@ def age_years(born: np.ndarray, day: np.ndarray) -> np.ndarray:
     def parts(x: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
         year = x.astype("datetime64[Y]").astype(np.int64)
         month = x.astype("datetime64[M]")
-        day_of_year = (month.astype(np.int64) % 12) * 32 + (x - month.astype("datetime64[D]")).astype(
-            np.int64
-        )
+        day_of_year = (month.astype(np.int64) % 12) * 32 + (
+            x - month.astype("datetime64[D]")
+        ).astype(np.int64)
         return year, day_of_year
 
     (by, bd), (dy, dd) = parts(b), parts(d)
@@ -1156,9 +1298,3 @@ def dated_ids(prefix: str, days: np.ndarray, serials: np.ndarray) -> pa.Array:
         chars[:, len(head) : len(head) + 8] = _ymd_digits(days)
     chars[:, len(head) + 8 :] = ascii_digits(np.asarray(serials), 8)
     return fixed_width_strings(chars)
-
-
-def _fill(values: pa.Array | pa.ChunkedArray, where: np.ndarray, new: pa.Array) -> pa.Array:
-    if not where.any():
-        return _chunk(values)
-    return pc.replace_with_mask(_chunk(values), pa.array(where), new)

@@ -672,9 +672,7 @@ def _primary_care_group(
     return cons, insts
 
 
-def _networks(
-    scale: str, insts: list[Inst], first_id: int, founded: date
-) -> list[Consortium]:
+def _networks(scale: str, insts: list[Inst], first_id: int, founded: date) -> list[Consortium]:
     """At city and province scale: 安徽省立医院's chest-pain specialty alliance with the people's
     hospitals of the Chuzhou counties, and 河源市人民医院's remote-care network with the
     people's hospitals and township centres of the Heyuan counties. Their members stay in their
@@ -774,9 +772,7 @@ def build_world(scale: str, start: date, days: int, seed: int) -> World:
     return _assemble(start, seed, consortia, insts)
 
 
-def _service_areas(
-    rng: np.random.Generator, built: list[tuple[Consortium, list[Inst]]]
-) -> None:
+def _service_areas(rng: np.random.Generator, built: list[tuple[Consortium, list[Inst]]]) -> None:
     """Split each consortium's residents over its primary-care institutions (by their share of
     primary-care visits, so every resident lives in one service area), with each area's key
     populations, the shares under a family-doctor contract and the number of teams."""

@@ -21,26 +21,42 @@ from decimal import Decimal
 from pathlib import Path
 
 import duckdb
+import numpy as np
 import openpyxl
+import pyarrow as pa
 import pytest
 
 from ingest.contract import (
+    CONSORTIUM_KINDS,
     DATE_FORMATS,
     FILE_REASONS,
+    KEY_POPULATIONS,
     KINDS,
     MAX_RECORD_AGE_DAYS,
     MONEY,
     NAME_LIKE_COLUMNS,
     NATIONAL_INSTITUTION_CODE,
+    POPULATION_GROUPS,
     REASON_CODES,
     REFERENCE_FILES,
     REGION_CODE,
+    SERVICE_ITEMS,
+    TCM_FLAG,
     Kind,
 )
 from ingest.identity import is_valid_id
+from synthetic import faults
+from synthetic.format import to_strings
 from synthetic.generate import arrived_by, generate_landing_zone, main, redeliver
-from synthetic.records import DOW_PUBLIC_HEALTH
-from synthetic.world import PH_ITEMS
+from synthetic.records import (
+    DOW_PUBLIC_HEALTH,
+    TERMINATED,
+    ContractBook,
+    WorldArrays,
+    contracts,
+    epoch_day,
+)
+from synthetic.world import PH_ITEMS, PRIMARY_TIERS, build_world, write_reference
 
 START = date(2024, 3, 4)  # a Monday
 DAYS = 5  # the plain zone for proportions
@@ -192,15 +208,26 @@ class Checker:
         return {
             "required": [c.name for c in columns if c.required == "yes"],
             "conditional": [(c.name, *c.required_when) for c in columns if c.required_when],
-            "institutions": [c.name for c in columns if c.institution],
+            "institutions": [
+                (c.name, c.national_codes_known, c.separators) for c in columns if c.institution
+            ],
             "enums": {c.name: c.enum_lookup for c in columns if c.type == "enum"},
+            "lists": {c.name: (c.separators, c.max_items) for c in columns if c.separators},
             "regions": [c.name for c in columns if c.type == "region"],
-            "dates": [(c.name, c.record_date) for c in columns if c.type == "date"],
+            "dates": [(c.name, c.record_date, c.any_date) for c in columns if c.type == "date"],
+            "date_order": kind.date_order,
             "money": [c.name for c in columns if c.type == "money"],
             "ranges": [
                 (c.name, c.min_value, c.max_value) for c in columns if c.min_value is not None
             ],
         }
+
+    @staticmethod
+    def _items(value: str, separators: str | None) -> list[str]:
+        """A cell's items: a list cell's non-empty trimmed parts, else the value itself."""
+        if not separators:
+            return [value]
+        return [item.strip() for item in re.split(f"[{separators}]", value) if item.strip()]
 
     def row_reason(self, kind: Kind, r: dict[str, str], source: str, day: date) -> str | None:
         rules, get = self.rules(kind), r.get
@@ -214,21 +241,33 @@ class Checker:
         pid = get("patient_id", "")
         if not (is_valid_id(pid) and id_birth_ok(pid, day)):
             return "invalid_patient_id"
-        for c in rules["institutions"]:
-            value = get(c)
-            national = kind.name == "claims" and re.match(NATIONAL_INSTITUTION_CODE, value or "")
-            if value and value not in self.registry and not national:
-                return "unknown_institution"
-        if any(get(c) and get(c) not in lookup for c, lookup in rules["enums"].items()) or any(
-            get(c) and not re.match(REGION_CODE, get(c)) for c in rules["regions"]
-        ):
+        for c, national, separators in rules["institutions"]:
+            for code in self._items(get(c), separators) if get(c) else []:
+                if code not in self.registry and not (
+                    national and re.match(NATIONAL_INSTITUTION_CODE, code)
+                ):
+                    return "unknown_institution"
+        lists = rules["lists"]
+        for c, (separators, most) in lists.items():
+            if get(c) and most and len(self._items(get(c), separators)) > most:
+                return "invalid_enum"
+        if any(
+            get(c) and any(v not in lookup for v in self._items(get(c), lists.get(c, (None,))[0]))
+            for c, lookup in rules["enums"].items()
+        ) or any(get(c) and not re.match(REGION_CODE, get(c)) for c in rules["regions"]):
             return "invalid_enum"
         oldest = day - timedelta(MAX_RECORD_AGE_DAYS)
-        for c, record_date in rules["dates"]:
+        for c, record_date, any_date in rules["dates"]:
             if get(c):
                 parsed = parse_date(get(c))
-                if parsed is None or parsed > day or (record_date and parsed < oldest):
+                if parsed is None or (
+                    not any_date and (parsed > day or (record_date and parsed < oldest))
+                ):
                     return "invalid_date"
+        if rules["date_order"]:
+            start, end = (parse_date(get(c) or "") for c in rules["date_order"])
+            if start and end and end < start:
+                return "invalid_date"
         amounts = {c: get(c) for c in rules["money"] if get(c)}
         if any(not re.match(MONEY, v) for v in amounts.values()):
             return "invalid_amount"
@@ -283,6 +322,17 @@ def test_reference_files_follow_the_contract(clean_zone) -> None:
     assert roles == {"lead", "member", "external"}
 
 
+CONTRACT_ROW_REASONS = {
+    "wrong_source_folder",
+    "missing_required_value",
+    "invalid_patient_id",
+    "unknown_institution",
+    "invalid_enum",
+    "invalid_date",
+    "duplicate_key",
+}
+
+
 def test_every_requested_fault_appears_exactly(faulty_zone) -> None:
     assert set(faulty_zone.faults) == set(REASON_CODES)
     checker = Checker(faulty_zone.out)
@@ -290,6 +340,8 @@ def test_every_requested_fault_appears_exactly(faulty_zone) -> None:
     expected = reported(faulty_zone)
     assert checker.found - expected == set(), "rows failing for a reason that was not injected"
     assert expected - checker.found == set(), "injected faults that do not show as their reason"
+    in_contracts = {reason for reason, path, _ in expected if Path(path).stem == "contracts"}
+    assert in_contracts == CONTRACT_ROW_REASONS | FILE_REASONS
     for reason in ROW_REASONS:  # roughly at the requested rate
         applicable = {"orphan_reversal": "claims", "out_of_range": "public_health"}
         kind = applicable.get(reason)
@@ -318,6 +370,51 @@ def test_faulty_zone_has_every_delivery_variant(faulty_zone) -> None:
     assert late and all(
         arrival > date.fromisoformat(p[:10]) + timedelta(1) for p, arrival in late.items()
     )
+    assert any(Path(p).stem == "contracts" for p in late)
+
+
+def test_faulty_contracts_show_every_variant(faulty_zone) -> None:
+    """Key populations as Chinese labels listed with 、 and as codes listed with , (a quoted
+    CSV cell); a terminated contract without its terminated_date; a clinic not yet in the
+    registry delivering in a folder of its own code."""
+    zone = faulty_zone.out
+    registry = Checker(zone).registry
+    lookup = KINDS["contracts"].header_lookup()
+
+    @functools.cache
+    def records(path: str) -> list[dict[str | None, str]]:
+        header, rows = read_table(zone / path)
+        columns = [lookup.get(h) for h in header]
+        return [dict(zip(columns, row, strict=True)) for row in rows]
+
+    written = [f.path for f in faulty_zone.files if f.kind == "contracts" and f.rows]
+    cells = [
+        r.get("key_populations") or ""
+        for path in written
+        if path.endswith(".csv")
+        for r in records(path)
+    ]
+    labels = set(KEY_POPULATIONS.values())
+    assert any("、" in v and set(v.split("、")) <= labels for v in cells)
+    assert any("," in v and set(v.split(",")) <= set(KEY_POPULATIONS) for v in cells)
+    status = KINDS["contracts"].column("status").enum_lookup
+    terminated_blank = [
+        (path, row)
+        for path, row in faulty_zone.faults["missing_required_value"]
+        if Path(path).stem == "contracts"
+        and status.get(records(path)[row - 1]["status"]) == "terminated"
+        and not records(path)[row - 1].get("terminated_date")
+    ]
+    assert terminated_blank
+    unknown = {
+        path
+        for path, row in faulty_zone.faults["unknown_institution"]
+        if Path(path).stem == "contracts" and Path(path).parent.name not in registry
+    }
+    assert unknown
+    for path in unknown:  # every row of such a file, and nothing else in it
+        hits = {r for p, r in faulty_zone.faults["unknown_institution"] if p == path}
+        assert hits == set(range(1, len(records(path)) + 1))
 
 
 def _not_utf8(data: bytes) -> bool:
@@ -467,6 +564,339 @@ def test_command_line_writes_reference_and_report(tmp_path: Path, capsys) -> Non
     report = tmp_path / "report.json"
     args = ["--out", str(tmp_path / "zone"), "--start", "2024-03-04", "--days", "0"]
     assert main([*args, "--scale", "city", "--report", str(report)]) == 0
-    assert json.loads(report.read_text("utf-8"))["scale"] == "city"
+    written = json.loads(report.read_text("utf-8"))
+    assert written["scale"] == "city" and written["rows"]["contracts"] == 0
+    assert set(written["contract_events"]) == {
+        "signed",
+        "second_contract",
+        "renewed_new_id",
+        "renewed_same_id",
+        "terminated",
+        "opening",
+    }
     assert (tmp_path / "zone" / "reference" / "institutions.csv").exists()
     assert "wrote 0 files" in capsys.readouterr().out
+    # A larger scale has a consortium of every kind, the seed consortia as they were.
+    with open(tmp_path / "zone" / "reference" / "consortia.csv", encoding="utf-8") as f:
+        consortia = list(csv.DictReader(f))
+    assert {c["kind"] for c in consortia} == set(CONSORTIUM_KINDS)
+    seeds = {c["consortium_id"]: c["kind"] for c in consortia[:3]}
+    assert seeds == {
+        "YGT441623": "county_community",
+        "YLT34110001": "urban_alliance",
+        "YLT34110002": "urban_alliance",
+    }
+    with open(tmp_path / "zone" / "reference" / "institutions.csv", encoding="utf-8") as f:
+        registry = list(csv.DictReader(f))
+    networks = {
+        c["consortium_id"]
+        for c in consortia
+        if c["kind"] in ("specialty_alliance", "remote_network")
+    }
+    for network in networks:  # members keep their own consortium too
+        members = {r["institution_code"] for r in registry if r["consortium_id"] == network}
+        elsewhere = {
+            r["institution_code"]
+            for r in registry
+            if r["institution_code"] in members and r["consortium_id"] not in networks
+        }
+        assert len(members) >= 4 and elsewhere
+
+
+# Family-doctor contracts and the reference data behind them -----------------------------------
+
+
+def test_contract_reference_data(clean_zone) -> None:
+    ref = clean_zone.out / "reference"
+    con = duckdb.connect()
+    for name in ("institutions", "service_population", "work_point_weights"):
+        con.execute(
+            f"create view {name} as select * from read_csv('{ref}/{name}.csv', all_varchar=true)"
+        )
+    tcm = con.execute("select name, coalesce(tcm, '') from institutions").fetchall()
+    assert {v for _, v in tcm} <= {*TCM_FLAG, ""} and {"1", "是", "0", ""} <= {v for _, v in tcm}
+    for name, value in tcm:
+        assert TCM_FLAG.get(value, False) == ("中医院" in name or "中西医结合医院" in name), name
+    weights = dict(
+        con.execute("select service_item, points::double from work_point_weights").fetchall()
+    )
+    assert set(weights) == set(SERVICE_ITEMS) and all(p > 0 for p in weights.values())
+    primary = {
+        code
+        for code, tier in con.execute("select institution_code, tier from institutions").fetchall()
+        if tier in PRIMARY_TIERS
+    }
+    groups = con.execute("""select institution_code, year, map_from_entries(list((population_group,
+        population::bigint))) from service_population group by all""").fetchall()
+    assert {code for code, _, _ in groups} == primary and {y for _, y, _ in groups} == {"2024"}
+    for code, _, population in groups:
+        assert set(population) == set(POPULATION_GROUPS), code
+        key = [population[g] for g in KEY_POPULATIONS]
+        assert population["resident"] > population["key_population"] >= max(key), code
+        assert population["key_population"] <= sum(key)
+        assert population["ltc"] < 0.01 * population["resident"]
+        assert 0.1 <= population["elderly"] / population["resident"] <= 0.2
+
+
+def _contract_table(con, zone: Path) -> None:
+    columns = ", ".join(f"'{c.name}': 'VARCHAR'" for c in KINDS["contracts"].columns)
+    con.execute(f"""create or replace table contracts as
+        select *, split_part(filename, '/', -3)::date as business_date,
+               split_part(filename, '/', -2) as folder
+        from read_csv('{zone}/*/*/contracts.csv', header=true, auto_detect=false,
+                      columns={{{columns}}}, filename=true)""")
+
+
+def test_contracts_are_plausible(plain_week) -> None:
+    zone = plain_week.out
+    con = duckdb.connect()
+    _contract_table(con, zone)
+    con.execute(
+        f"create table inst as from read_csv('{zone}/reference/institutions.csv', all_varchar=true)"
+    )
+    con.execute(
+        f"create table sp as from read_csv('{zone}/reference/service_population.csv', all_varchar=true)"
+    )
+    # Primary-care institutions only, nearly all of them; a few new contracts each per day.
+    tiers = "(" + ", ".join(f"'{t}'" for t in sorted(PRIMARY_TIERS)) + ")"
+    signers, new_per_day, wrong_tier = con.execute(f"""
+        select count(distinct institution_code),
+               count(*) filter (where sign_date::date = business_date)
+                   / count(distinct business_date) / count(distinct institution_code),
+               count(*) filter (where institution_code not in
+                   (select institution_code from inst where tier in {tiers}))
+        from contracts""").fetchone()
+    primary = con.execute(
+        f"select count(distinct institution_code) from inst where tier in {tiers}"
+    ).fetchone()[0]
+    assert 0.9 * primary <= signers <= primary and wrong_tier == 0  # a clinic may sign none
+    assert 1.0 <= new_per_day <= 6.0, new_per_day
+    # Concentrated on key populations, elderly and the chronically ill first.
+    shares = con.execute("""select avg((key_populations is not null)::int),
+        avg(contains(key_populations, 'elderly')::int), avg(contains(key_populations, 'hypertension')::int),
+        avg(contains(key_populations, 'diabetes')::int), avg(contains(key_populations, 'ltc')::int)
+        from contracts""").fetchone()
+    keyed, elderly, hypertension, diabetes, ltc = shares
+    assert keyed >= 0.7 and elderly >= 0.4 and hypertension >= 0.15 and diabetes >= 0.04, shares
+    assert ltc < 0.05
+    # Age-bound groups agree with the birth date in the resident ID on the signing day.
+    wrong_age = con.execute("""select count(*) filter (where contains(key_populations, 'elderly')
+            <> (date_diff('year', strptime(patient_id[7:14], '%Y%m%d'), sign_date::date)
+                - (strftime(sign_date::date, '%m%d') < patient_id[11:14])::int >= 65))
+        from contracts""").fetchone()[0]
+    assert wrong_age == 0
+    # One-year spans; renewals keeping the id run two; terminations before the business date.
+    spans = con.execute("""select
+        count(*) filter (where sign_date::date = business_date and (start_date::date < sign_date::date
+            or end_date::date <> start_date::date + interval 1 year - interval 1 day)),
+        count(*) filter (where sign_date::date = business_date and start_date::date > business_date),
+        count(*) filter (where sign_date::date < business_date and status = 'active'
+            and end_date::date = start_date::date + interval 2 year - interval 1 day),
+        count(*) filter (where status = 'terminated' and (terminated_date::date > business_date
+            or terminated_date::date < sign_date::date)),
+        count(*) filter (where status = 'terminated' and day(terminated_date::date) between 2 and 27),
+        count(*) filter (where status = 'active' and terminated_date is not null)
+        from contracts""").fetchone()
+    bad_new, later_start, renewed_same_id, bad_terminated, mid_month, stray = spans
+    assert bad_new == 0 and bad_terminated == 0 and stray == 0, spans
+    assert later_start > 0 and renewed_same_id > 0 and mid_month > 0, spans
+    events = plain_week.contract_events
+    assert renewed_same_id >= events["renewed_same_id"]  # and some renewed before the zone opened
+    assert min(events.values()) > 0, events
+    # Contract ids: unique per file and across the zone, except a contract delivered again.
+    repeated = con.execute("""select count(*) from (select contract_id from contracts
+        group by 1 having count(distinct business_date) <> count(*))""").fetchone()[0]
+    assert repeated == 0
+    # A few people with two active contracts at two institutions.
+    twice = con.execute("""select count(*) from (select patient_id from contracts where status = 'active'
+        group by 1 having count(distinct institution_code) > 1)""").fetchone()[0]
+    assert twice >= 3
+    # Team codes of the institution; 1+1+1 hospitals in the Chuzhou alliances only.
+    teams = con.execute("""select count(*) filter (where team_code is not null
+            and not regexp_full_match(team_code, 'JT' || institution_code[2:] || '[0-9]{2}')),
+        avg((team_code is not null)::int) from contracts""").fetchone()
+    assert teams[0] == 0 and teams[1] > 0.9
+    hospitals = con.execute("""
+        with named as (select institution_code, string_split(hospital_codes, ';') codes
+                       from contracts where hospital_codes is not null)
+        select count(*) filter (where institution_code[2:5] <> '3411'),
+               count(*) filter (where len(codes) = 2),
+               count(*) filter (where len(codes) = 2 and codes[1] in (select institution_code from inst)
+                   and (select tier from inst where institution_code = codes[2] limit 1) = 'city_hospital'),
+               count(*) filter (where codes[1] not in (select institution_code from inst)
+                   and regexp_full_match(codes[1], 'H3411[0-9]{7}'))
+        from named""").fetchone()
+    county_named, two, district_city, national = hospitals
+    assert county_named == 0 and district_city > 0.7 * two and national > 0, hospitals
+    chuzhou = con.execute(
+        "select avg((hospital_codes is not null)::int) from contracts where institution_code[2:5] = '3411'"
+    ).fetchone()[0]
+    assert 0.75 <= chuzhou <= 0.95, chuzhou
+    # The people are the world's: some of them show up in the other kinds this week.
+    linked = con.execute(f"""select count(distinct patient_id) from contracts where patient_id in (
+        select patient_id from {_sql(zone, "public_health")} union all
+        select patient_id from {_sql(zone, "visits")})""").fetchone()[0]
+    assert linked >= 20
+    # The first day opens with each institution's contracts of the year before (存量): the people
+    # signed are 30-80% of the key populations; a few of those contracts are terminated.
+    opening = con.execute(f"""
+        select count(*), count(*) filter (where status = 'terminated'),
+               count(*) filter (where sign_date::date < date '{START}' - interval 365 day)
+        from contracts where business_date = date '{START}' and sign_date::date < business_date
+        """).fetchone()
+    assert opening[0] == events["opening"] and 0 < opening[1] < 0.05 * opening[0]
+    assert opening[2] == 0
+    ratios = con.execute(f"""
+        with signed as (select institution_code[2:5] area, count(distinct patient_id) n
+                        from contracts where business_date = date '{START}'
+                          and sign_date::date < business_date and status = 'active'
+                          and key_populations is not null group by 1),
+             key as (select institution_code[2:5] area, sum(population::bigint) k from sp
+                     where population_group = 'key_population' group by 1)
+        select area, n / k from signed join key using (area)""").fetchall()
+    assert len(ratios) == 2 and all(0.3 <= r <= 0.8 for _, r in ratios), ratios
+    # Half of a primary-care institution's outpatient visits are by its own signed residents.
+    own = con.execute(f"""
+        with signed as (select distinct institution_code, patient_id from contracts
+                        where business_date = date '{START}' and status = 'active')
+        select avg((s.patient_id is not null)::int)
+        from {_sql(zone, "visits")} v join inst i using (institution_code)
+        left join signed s using (institution_code, patient_id)
+        where i.tier in {tiers} and v.visit_type <> 'inpatient'""").fetchone()[0]
+    assert 0.4 <= own <= 0.65, own
+
+
+def test_contract_lifecycle_over_a_year() -> None:
+    """Over more than a year, contracts signed in the window are delivered again: renewed with
+    the same id and a new end_date, terminated, or followed by a new contract of the same
+    person starting the day after the old one ends. Every delivery passes the record-date rule."""
+    start, days = date(2024, 1, 1), 400
+    world = build_world("county", start, days, 2)
+    wa = WorldArrays(world)
+    book = ContractBook(epoch_day(start), epoch_day(start + timedelta(days - 1)))
+    parts = []
+    for k in range(days):
+        day = start + timedelta(k)
+        rec = contracts(np.random.default_rng([2, k]), wa, day, book)
+        c = rec.cols
+        parts.append(
+            pa.table(
+                {
+                    "business_day": np.full(len(rec), epoch_day(day)),
+                    "contract_id": c["contract_id"],
+                    "patient_id": c["patient_id"],
+                    "inst": rec.source,
+                    "sign_day": c["sign_date"],
+                    "start_day": c["start_date"],
+                    "end_day": c["end_date"],
+                    "terminated": c["status"] == TERMINATED,
+                    "terminated_day": c["terminated_date"],
+                }
+            )
+        )
+    con = duckdb.connect()
+    con.register("deliveries", pa.concat_tables(parts))
+    con.execute("create table c as from deliveries")
+    bad = con.execute(f"""select count(*) filter (where sign_day > business_day
+            or sign_day < business_day - {MAX_RECORD_AGE_DAYS} or end_day < start_day
+            or (terminated and (terminated_day > business_day or terminated_day < 0))),
+        count(*) - count(distinct (business_day, contract_id)) from c""").fetchone()
+    assert bad == (0, 0)
+    first_day = epoch_day(start)
+    lifecycle = con.execute(f"""
+        with first as (select * from c where sign_day = business_day and sign_day >= {first_day}),
+             later as (select c.* from c join first f using (contract_id)
+                       where c.business_day > f.business_day)
+        select
+            (select count(*) from later join first f using (contract_id)
+             where not later.terminated and later.end_day > f.end_day and later.sign_day = f.sign_day),
+            (select count(*) from later join first f using (contract_id)
+             where later.terminated and later.end_day = f.end_day),
+            (select count(*) from first a join first b on a.patient_id = b.patient_id
+             and a.inst = b.inst and b.sign_day > a.sign_day and b.start_day = a.end_day + 1)
+        """).fetchone()
+    renewed, terminated, followed = lifecycle
+    assert renewed > 100 and terminated > 50 and followed > 100, lifecycle
+
+
+def test_contract_faults_trigger_exactly_their_reason_in_every_variant(tmp_path: Path) -> None:
+    """Each contract fault editor, applied to every row of a day (labels and separators mixed),
+    makes each row fail for exactly its reason, and produces every variant of it."""
+    day = START
+    world = build_world("city", day, 1, 4)
+    write_reference(tmp_path, world, day, 1, 4)
+    wa = WorldArrays(world)
+    rec = contracts(np.random.default_rng(4), wa, day, ContractBook(epoch_day(day), epoch_day(day)))
+    n = len(rec)
+    labels = np.arange(n) % 2 == 1
+    separators = (np.arange(n) // 2 % 3).astype(np.int8)
+    cols = to_strings(rec, world, labels, (np.arange(n) % 3).astype(np.int8), separators)
+    terminated = rec.cols["status"] == TERMINATED
+    flags = {"terminated": terminated, "separator": separators}
+    file_of_row = np.unique(rec.source, return_inverse=True)[1]
+    kind, checker = KINDS["contracts"], Checker(tmp_path)
+    clean = {c: v.to_pylist() for c, v in cols.items()}
+    others = [i.code for i in world.insts if i.delivers]
+    changed: dict[str, Counter] = {}
+    for reason in sorted(CONTRACT_ROW_REASONS - {"duplicate_key"}):
+        batch = faults.Batch(kind, day, dict(cols), file_of_row, labels, flags=flags)
+        edits = faults._Edits()
+        faults._EDITORS[reason](batch, np.arange(n), np.random.default_rng(1), edits, others)
+        edits.apply(batch)
+        edited = {c: v.to_pylist() for c, v in batch.cols.items()}
+        changed[reason] = Counter()
+        for row in range(n):
+            record = {c: edited[c][row] or "" for c in edited}
+            source = clean["institution_code"][row]
+            assert checker.row_reason(kind, record, source, day) == reason, (reason, record)
+            for c in edited:
+                if edited[c][row] != clean[c][row]:
+                    changed[reason][c, _variant(c, edited[c][row], day)] += 1
+    assert (
+        checker.row_reason(
+            kind, {c: clean[c][0] or "" for c in clean}, clean["institution_code"][0], day
+        )
+        is None
+    )
+    assert {c for c, _ in changed["missing_required_value"]} == {
+        *faults.BLANKABLE["contracts"],
+        "terminated_date",
+    }
+    assert {c for c, _ in changed["unknown_institution"]} == {"hospital_codes"}
+    assert set(changed["invalid_enum"]) >= {
+        ("status", "status"),
+        ("key_populations", "label after 、"),
+        ("key_populations", "code after ,"),
+        ("hospital_codes", "three"),
+    }
+    assert set(changed["invalid_date"]) >= {
+        ("sign_date", "later"),
+        ("sign_date", "too old"),
+        ("sign_date", "unparseable"),
+        ("end_date", "before start"),
+        ("start_date", "unparseable"),
+        ("terminated_date", "later"),
+    }
+
+
+def _variant(column: str, value: str | None, day: date) -> str:
+    """What kind of change an editor made to a cell (for the census of variants above)."""
+    if value is None:
+        return "blank"
+    if column == "status":
+        return "status"
+    if column == "key_populations":
+        bad_labels = {label for _, label in faults.BAD_KEY_POPULATIONS}
+        separator = next((sep for sep in ";,、" if sep in value), "")
+        item = value.rsplit(separator, 1)[-1] if separator else value
+        return f"{'label' if item in bad_labels else 'code'} after {separator or 'nothing'}"
+    if column == "hospital_codes":
+        return "three" if value.count(";") == 2 else "malformed"
+    parsed = parse_date(value)
+    if parsed is None:
+        return "unparseable"
+    if parsed > day:
+        return "later"
+    if parsed < day - timedelta(MAX_RECORD_AGE_DAYS):
+        return "too old"
+    return "before start"

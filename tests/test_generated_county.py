@@ -1,5 +1,6 @@
 """A generated county, end to end through `kpi run`: every injected fault is quarantined with
-exactly its reason, nothing else is, and the KPIs land in the registry's plausible ranges."""
+exactly its reason, nothing else is (family-doctor contracts included), and the KPIs land in the
+registry's plausible ranges."""
 
 from __future__ import annotations
 
@@ -13,6 +14,7 @@ import duckdb
 import pytest
 
 from cli.main import main
+from ingest.contract import FILE_REASONS
 from synthetic.generate import generate_landing_zone
 
 REPO = Path(__file__).resolve().parent.parent
@@ -47,6 +49,45 @@ def test_every_generated_fault_is_quarantined_with_its_reason_and_only_those(cou
             (path, 0 if reason in ("missing_required_column", "manifest_mismatch") else row, reason)
         ] = 1
     assert set(got) == set(expected)
+
+
+def test_contracts_are_ingested_and_each_contract_fault_quarantined(county):
+    """Every contracts file the generator wrote is in the audit with its rows; each row reason a
+    contract can have (and each file-level one) reaches the quarantine from contracts files."""
+    report, con = county
+    written = [f for f in report.files if f.kind == "contracts"]
+    audited = con.sql(
+        "SELECT count(*), sum(rows_read), sum(rows_loaded) FROM ingest_files WHERE kind = 'contracts'"
+    ).fetchall()[0]
+    assert audited[0] == len(written) and audited[1] == report.rows["contracts"]
+    faulty_rows = sum(
+        1
+        for hits in report.faults.values()
+        for path, row in hits
+        if row and path.rsplit("/", 1)[1].startswith("contracts.")
+    )
+    rejected_whole = sum(
+        f.rows
+        for f in written
+        if any((f.path, 0) in hits for reason, hits in report.faults.items())
+    )
+    assert audited[2] == report.rows["contracts"] - faulty_rows - rejected_whole > 500
+    reasons = {
+        reason
+        for (reason,) in con.sql(
+            "SELECT DISTINCT reason FROM quarantine_rows WHERE kind = 'contracts'"
+        ).fetchall()
+    }
+    contract_rows = {
+        "wrong_source_folder",
+        "missing_required_value",
+        "invalid_patient_id",
+        "unknown_institution",
+        "invalid_enum",
+        "invalid_date",
+        "duplicate_key",
+    }
+    assert reasons == contract_rows | FILE_REASONS
 
 
 def test_every_file_reconciles(county):
