@@ -1,6 +1,7 @@
 """KPI dashboard of the consortium warehouse: a Streamlit app over the published marts.
 
-`queries` reads the published DuckDB file read-only, one short connection per call; `labels`
-formats figures and bilingual labels; `app` is the Streamlit app; `export` writes the marts as
-Parquet (and a DuckDB 1.x-readable copy) beside the warehouse for other BI tools.
+`queries` reads the published DuckDB file read-only, one short connection per call, and restates
+no warehouse rule (the breakdowns read kpi_institution_monthly, outflow_monthly,
+signing_by_population_group and public_health_work_points); `labels` formats figures and
+bilingual labels; `views` holds the pages, one module each; `app` is the Streamlit app.
 """

@@ -20,6 +20,30 @@ WATCH_MARGIN_YUAN_FRACTION = 0.05
 
 SEP = " · "
 
+# The pages (tabs) of the dashboard, in order; the title is also the `?page=` of its URL.
+PAGES = {
+    "overview": "指标总览 KPI overview",
+    "rankings": "排名 Rankings",
+    "referrals": "双向转诊 Referral flows",
+    "claims": "医保基金 Insurance spend",
+    "outflow": "患者外流 Patient outflow",
+    "signing": "家庭医生签约 Family-doctor signing",
+    "public_health": "公共卫生 Public health",
+    "completeness": "数据完整性 Data completeness",
+}
+
+# Units of a KPI's numerator and denominator where they are yuan (else counts).
+PART_UNITS = {
+    "in_region_fund_share": ("yuan", "yuan"),
+    "primary_care_fund_share": ("yuan", "yuan"),
+    "in_region_inpatient_cost": ("yuan", "count"),
+    "in_region_inpatient_cost_growth": ("yuan", "yuan"),
+}
+
+
+def part_units(kpi_id: str) -> tuple[str, str]:
+    return PART_UNITS.get(kpi_id, ("count", "count"))
+
 
 def bi(zh: str, en: str) -> str:
     """A bilingual label: Chinese first, English beside."""
@@ -60,6 +84,18 @@ def format_count(value: float | None) -> str:
     if _missing(value):
         return "—"
     return f"{int(value):,}"
+
+
+def format_part(value: float | None, unit: str) -> str:
+    """A numerator or denominator: yuan, or a count."""
+    return format_yuan(value) if unit == "yuan" else format_count(value)
+
+
+def format_points(value: float | None) -> str:
+    """Work points (工分): one decimal (items weigh 0.5 point and up)."""
+    if _missing(value):
+        return "—"
+    return f"{float(value):,.1f}"
 
 
 def format_target(target: float | None, unit: str, better: str) -> str:
@@ -136,6 +172,39 @@ TIERS_EXTRA = {
 def tier_label(tier: str | None) -> str:
     zh, en = TIERS.get(tier or "", TIERS_EXTRA.get(tier or "", (tier or "未知", "unknown")))
     return bi(zh, en)
+
+
+def institution_label(name: str | None, code: str | None) -> str:
+    """An institution by its registry name, else (unregistered) by its code."""
+    return (code or "—") if _missing_text(name) else str(name)
+
+
+def region_label(name: str | None, code: str | None) -> str:
+    """A region by its Chinese name and code (the code alone where dim_region has no name)."""
+    if _missing_text(code):
+        return bi("未知地区", "unknown region")
+    return str(code) if _missing_text(name) else f"{name}（{code}）"
+
+
+def _missing_text(value: object) -> bool:
+    return value is None or (not isinstance(value, str) and _missing(value)) or value == ""
+
+
+VISIT_TYPES = {"outpatient": ("门诊", "outpatient"), "inpatient": ("住院", "inpatient")}
+
+
+def visit_type_label(visit_type: str | None) -> str:
+    zh, en = VISIT_TYPES.get(visit_type or "", (visit_type or "未知", visit_type or "unknown"))
+    return bi(zh, en)
+
+
+# Family-doctor contracts (fct_contracts.status) and teams (team_code, a staff code).
+CONTRACT_STATUSES = {"active": ("有效", "active"), "terminated": ("已解约", "terminated")}
+NO_TEAM = ("未填团队", "no team code")
+
+
+def team_label(team_code: str | None) -> str:
+    return bi(*NO_TEAM) if _missing_text(team_code) else str(team_code)
 
 
 # Referral levels: upward when the receiver's level is higher than the sender's.

@@ -2,9 +2,13 @@
 
 Each function opens the published DuckDB file read-only, runs its query and closes the file
 before returning (`read_only`): the dashboard never holds the warehouse, so the night's publish
-(an atomic os.replace of the file) is never blocked and the next query reads the new file. The
-SQL restates the KPI rules of the marts only where a page breaks a KPI down (by institution, level
-or tier); the tests check that every breakdown adds up to the mart's numerator and denominator.
+(an atomic os.replace of the file) is never blocked and the next query reads the new file.
+
+No KPI rule is restated here: membership of a consortium, regions, attribution of claims and
+"active on the month's last day" are the warehouse's (dbt models). The breakdowns read the marts
+that carry them - kpi_institution_monthly (every KPI's parts by institution), outflow_monthly,
+signing_by_population_group, public_health_work_points, fct_referrals.from_consortium_id - and
+only join names, tiers and regions to them and sum them.
 """
 
 from __future__ import annotations
@@ -28,10 +32,17 @@ from warehouse.marts import (  # noqa: F401  (re-exported for the pages)
     signature,
 )
 
-# Targets of the public-health items per institution are not a mart yet; the institution
-# ranking of public_health_task_completion reads the warehouse's staging view of
-# reference/public_health_targets.csv (and says so on the page when it is absent).
-PUBLIC_HEALTH_TARGETS = "staging.stg_reference__public_health_targets"
+# The seed of the population groups (labels, default targets) lands in schema `seeds`.
+POPULATION_GROUPS = "seeds.population_groups"
+
+# The population groups of signing_by_population_group that are the parts of a signing KPI
+# (the mart's doc: its resident, key_population and ltc rows are those KPIs' parts): their
+# target is the KPI's target of kpi_monthly (a consortium's own, else the registry's default).
+SIGNING_KPIS = {
+    "resident": "family_doctor_signing_rate",
+    "key_population": "key_population_signing_rate",
+    "ltc": "ltc_signing_rate",
+}
 
 
 def warehouse_path(argv: list[str] | None = None) -> Path:
@@ -61,36 +72,18 @@ def fetch(path: Path, sql: str, params: dict | None = None) -> pd.DataFrame:
         return con.execute(sql, params or {}).df()
 
 
-def _region_matches(region: str, code: str) -> str:
-    """Region of a consortium: a code ending 00 is a city and matches on 4 digits."""
-    return (
-        f"(CASE WHEN {region} IS NULL OR {code} IS NULL THEN FALSE "
-        f"WHEN right({region}, 2) = '00' THEN left({code}, 4) = left({region}, 4) "
-        f"ELSE {code} = {region} END)"
-    )
-
-
-# Lead and member periods of the consortium $consortium_id: the records that count for it.
-_MEMBERS = """
-members AS (
-    SELECT institution_code, is_primary_care, valid_from AS period_start,
-           coalesce(valid_to, DATE '9999-12-31') AS period_end
-    FROM dim_institution
-    WHERE consortium_id = $consortium_id AND role IN ('lead', 'member')
-      AND is_registered AND valid_from IS NOT NULL
-)"""
-
-# Name, tier and level of every institution as of its latest period.
+# Name, tier and region of every institution as of its latest period (one row per code).
+# `tier` is the registry's; an unregistered code is an external hospital or a pharmacy.
 _INSTITUTIONS = """
 institutions AS (
-    SELECT institution_code, institution_name, tier, tier_name_zh, level
-    FROM dim_institution
-    QUALIFY row_number() OVER (PARTITION BY institution_code
-                               ORDER BY is_latest_period DESC, valid_from DESC NULLS LAST) = 1
+    SELECT institution_code, institution_name, region_code, is_registered, is_primary_care,
+           CASE WHEN is_registered THEN tier
+                WHEN is_pharmacy THEN 'pharmacy' ELSE 'external_hospital' END AS tier
+    FROM dim_institution WHERE is_latest_period
 )"""
 
 
-# --- catalogue --------------------------------------------------------------------------------
+# --- catalogue ------------------------------------------------------------------------------------
 
 
 def definitions(path: Path) -> pd.DataFrame:
@@ -98,7 +91,7 @@ def definitions(path: Path) -> pd.DataFrame:
     return fetch(
         path,
         "SELECT kpi_id, name_zh, name_en, numerator, denominator, formula, better, unit, "
-        "default_target, source, extract_kind, display_order FROM kpi_definitions "
+        "default_target, source, extract_kind, parts_add_up, display_order FROM kpi_definitions "
         "ORDER BY display_order, kpi_id",
     )
 
@@ -130,7 +123,7 @@ def last_business_date(path: Path) -> dt.date | None:
     return None if pd.isna(value) else pd.Timestamp(value).date()
 
 
-# --- page 1: KPI overview -----------------------------------------------------------------------
+# --- KPI overview ---------------------------------------------------------------------------------
 
 
 def kpi_month(path: Path, consortium_id: str, month: dt.date) -> pd.DataFrame:
@@ -145,7 +138,7 @@ def kpi_month(path: Path, consortium_id: str, month: dt.date) -> pd.DataFrame:
         )
         SELECT d.kpi_id, d.display_order, d.name_zh, d.name_en, d.unit, d.better,
                d.numerator AS numerator_text, d.denominator AS denominator_text, d.formula,
-               d.source, d.extract_kind, d.default_target,
+               d.source, d.extract_kind, d.default_target, d.parts_add_up,
                k.month, k.numerator, k.denominator, k.value, k.target, k.meets_target,
                k.source_completeness, k.previous_value
         FROM kpi_definitions d
@@ -169,7 +162,7 @@ def kpi_trend(path: Path, consortium_id: str) -> pd.DataFrame:
     )
 
 
-# --- page 2: rankings ---------------------------------------------------------------------------
+# --- rankings and the drill-down of the KPI cards -------------------------------------------------
 
 
 def consortium_ranking(path: Path, kpi_id: str, month: dt.date) -> pd.DataFrame:
@@ -189,118 +182,47 @@ def consortium_ranking(path: Path, kpi_id: str, month: dt.date) -> pd.DataFrame:
     )
 
 
-def institution_visits(path: Path, consortium_id: str, month: dt.date) -> pd.DataFrame:
-    """Institution grain of primary_care_visit_share: the visit count (outpatient, emergency,
-    home) of each lead/member institution in the month, judged a member on the record date.
-    Σ visits = the KPI's denominator; Σ visits of primary-care institutions = its numerator."""
+def institution_parts(path: Path, consortium_id: str, month: dt.date) -> pd.DataFrame:
+    """Every KPI's parts by institution for one consortium and month, as kpi_institution_monthly
+    publishes them, with the institution's name, tier and region (latest period) and whether
+    the KPI's parts add up to kpi_monthly (kpi_definitions.parts_add_up). One query serves the
+    drill-down of every KPI card, the institution rankings and the tiers of the claims page."""
     return fetch(
         path,
         f"""
-        WITH {_MEMBERS}, {_INSTITUTIONS},
-        attributed AS (
-            SELECT v.institution_code, v.visit_key, bool_or(m.is_primary_care) AS is_primary_care
-            FROM fct_visits v
-            JOIN members m ON m.institution_code = v.institution_code
-                AND v.record_date BETWEEN m.period_start AND m.period_end
-            WHERE v.is_counted_visit AND v.record_month = $month
-            GROUP BY v.institution_code, v.visit_key
-        )
-        SELECT a.institution_code, i.institution_name, i.tier, i.tier_name_zh,
-               bool_or(a.is_primary_care) AS is_primary_care, count(*) AS visits,
-               count(*) / sum(count(*)) OVER () AS share_of_consortium
-        FROM attributed a LEFT JOIN institutions i USING (institution_code)
-        GROUP BY ALL
-        ORDER BY visits DESC, a.institution_code
+        WITH {_INSTITUTIONS}
+        SELECT p.kpi_id, p.institution_code, i.institution_name, i.tier, i.region_code,
+               i.is_primary_care, p.numerator, p.denominator, p.value, d.parts_add_up
+        FROM kpi_institution_monthly p
+        JOIN kpi_definitions d USING (kpi_id)
+        LEFT JOIN institutions i USING (institution_code)
+        WHERE p.consortium_id = $consortium_id AND p.month = $month
+        ORDER BY d.display_order, p.kpi_id, p.denominator DESC, p.numerator DESC,
+                 p.institution_code
         """,
         {"consortium_id": consortium_id, "month": month},
     )
 
 
-def institution_public_health(path: Path, consortium_id: str, month: dt.date) -> pd.DataFrame:
-    """Institution grain of public_health_task_completion, year to date: per institution that
-    was lead or member on a day from 1 January to the month's end, Σ over its items with a
-    target of min(people served on member days, target) over Σ targets. The sums over
-    institutions are the KPI's numerator and denominator. Empty when the targets are absent."""
-    with read_only(path) as con:
-        has_targets = con.execute(
-            "SELECT count(*) FROM information_schema.tables "
-            "WHERE table_schema || '.' || table_name = $name",
-            {"name": PUBLIC_HEALTH_TARGETS},
-        ).fetchone()[0]
-        if not has_targets:
-            return pd.DataFrame(
-                columns=[
-                    "institution_code",
-                    "institution_name",
-                    "tier",
-                    "tier_name_zh",
-                    "completed",
-                    "targeted",
-                    "value",
-                ]
-            )
-        return con.execute(
-            f"""
-            WITH {_MEMBERS}, {_INSTITUTIONS},
-            bounds AS (
-                SELECT date_trunc('year', CAST($month AS DATE))::DATE AS year_start,
-                       (CAST($month AS DATE) + INTERVAL 1 MONTH - INTERVAL 1 DAY)::DATE AS month_end,
-                       year(CAST($month AS DATE)) AS year
-            ),
-            in_scope AS (
-                SELECT DISTINCT m.institution_code FROM members m, bounds b
-                WHERE m.period_start <= b.month_end AND m.period_end >= b.year_start
-            ),
-            targets AS (
-                SELECT t.institution_code, t.service_item, t.target_count
-                FROM {PUBLIC_HEALTH_TARGETS} t JOIN in_scope USING (institution_code), bounds b
-                WHERE t.target_year = b.year
-            ),
-            served AS (
-                SELECT s.institution_code, s.service_item, count(DISTINCT s.patient_key) AS people
-                FROM fct_public_health_services s, bounds b
-                WHERE s.service_date BETWEEN b.year_start AND b.month_end
-                  AND EXISTS (SELECT 1 FROM members m
-                              WHERE m.institution_code = s.institution_code
-                                AND s.service_date BETWEEN m.period_start AND m.period_end)
-                GROUP BY ALL
-            )
-            SELECT t.institution_code, i.institution_name, i.tier, i.tier_name_zh,
-                   CAST(sum(least(coalesce(s.people, 0), t.target_count)) AS DOUBLE) AS completed,
-                   CAST(sum(t.target_count) AS DOUBLE) AS targeted,
-                   sum(least(coalesce(s.people, 0), t.target_count)) / nullif(sum(t.target_count), 0) AS value
-            FROM targets t
-            LEFT JOIN served s USING (institution_code, service_item)
-            LEFT JOIN institutions i USING (institution_code)
-            GROUP BY ALL
-            ORDER BY value DESC NULLS LAST, t.institution_code
-            """,
-            {"consortium_id": consortium_id, "month": month},
-        ).df()
-
-
-# --- page 3: referral flows ---------------------------------------------------------------------
+# --- referral flows -------------------------------------------------------------------------------
 
 
 def referral_flows(
     path: Path, consortium_id: str, month_from: dt.date, month_to: dt.date
 ) -> pd.DataFrame:
-    """Referrals sent by the consortium's lead/member institutions (member on the referral
-    date), by sender level, receiver level, direction, receiver in or outside the consortium's
-    region, and latest status; months of the referral date from month_from to month_to."""
+    """Referrals of the consortium (fct_referrals.from_consortium_id: the sender's consortium on
+    the referral date) by sender level, receiver level, direction, receiver in the consortium's
+    region (is_to_in_consortium_region) and latest status; months of the referral date from
+    month_from to month_to."""
     return fetch(
         path,
-        f"""
-        WITH {_MEMBERS},
-        c AS (SELECT region_code FROM dim_consortium WHERE consortium_id = $consortium_id)
-        SELECT r.from_level, r.to_level, r.direction, r.is_effective, r.latest_status,
-               {_region_matches("c.region_code", "r.to_region_code")} AS to_in_region,
+        """
+        SELECT from_level, to_level, direction, is_effective, latest_status,
+               coalesce(is_to_in_consortium_region, FALSE) AS to_in_region,
                count(*) AS referrals
-        FROM fct_referrals r, c
-        WHERE r.referral_month BETWEEN $month_from AND $month_to
-          AND EXISTS (SELECT 1 FROM members m
-                      WHERE m.institution_code = r.from_institution_code
-                        AND r.referral_date BETWEEN m.period_start AND m.period_end)
+        FROM fct_referrals
+        WHERE from_consortium_id = $consortium_id
+          AND referral_month BETWEEN $month_from AND $month_to
         GROUP BY ALL
         ORDER BY ALL
         """,
@@ -308,39 +230,126 @@ def referral_flows(
     )
 
 
-# --- page 4: insurance spend --------------------------------------------------------------------
+# --- patient outflow ------------------------------------------------------------------------------
 
 
-def claims_by_tier(path: Path, consortium_id: str, month: dt.date) -> pd.DataFrame:
-    """Live settlements of people insured in the consortium's region in the month, by
-    institution tier and whether the institution is in the region. Pharmacies are a tier of
-    their own (`pharmacy`, excluded from every claims KPI); unregistered H codes are
-    `external_hospital`."""
+def outflow(path: Path, consortium_id: str) -> pd.DataFrame:
+    """outflow_monthly of the consortium over every month: settlements of the region's insured
+    outside the region by destination and visit type, with the destination's name (registry),
+    the names of its region and city (dim_region; NULL where the seed has none)."""
+    return fetch(
+        path,
+        """
+        WITH institutions AS (
+            SELECT institution_code, institution_name FROM dim_institution WHERE is_latest_period
+        )
+        SELECT o.month, o.destination_institution_code, i.institution_name,
+               o.destination_region_code, r.region_name,
+               coalesce(r.city_code, o.destination_region_code) AS city_code,
+               city.region_name AS city_name, o.destination_tier, o.visit_type,
+               o.settlements, o.total_amount, o.fund_paid
+        FROM outflow_monthly o
+        LEFT JOIN institutions i ON i.institution_code = o.destination_institution_code
+        LEFT JOIN dim_region r ON r.region_code = o.destination_region_code
+        LEFT JOIN dim_region city ON city.region_code = coalesce(r.city_code, o.destination_region_code)
+        WHERE o.consortium_id = $consortium_id
+        ORDER BY o.month, o.fund_paid DESC, o.destination_institution_code, o.visit_type
+        """,
+        {"consortium_id": consortium_id},
+    )
+
+
+# --- family-doctor signing ------------------------------------------------------------------------
+
+
+def signing_groups(path: Path, consortium_id: str) -> pd.DataFrame:
+    """signing_by_population_group of the consortium over every month, with the group's labels
+    (seed population_groups) and its target: kpi_monthly.target for the groups that are a
+    signing KPI's parts (SIGNING_KPIS), else the seed's default_target."""
+    kpis = ", ".join(f"('{g}', '{k}')" for g, k in SIGNING_KPIS.items())
     return fetch(
         path,
         f"""
-        WITH c AS (SELECT region_code FROM dim_consortium WHERE consortium_id = $consortium_id)
-        SELECT CASE WHEN f.is_pharmacy THEN 'pharmacy'
-                    WHEN f.institution_tier IS NULL THEN 'external_hospital'
-                    ELSE f.institution_tier END AS tier,
-               f.is_pharmacy,
-               f.is_primary_care,
-               {_region_matches("c.region_code", "f.institution_region_code")} AS in_region,
-               count(*) AS settlements,
-               sum(CASE WHEN f.visit_type = 'inpatient' THEN 1 ELSE 0 END) AS inpatient_stays,
-               CAST(sum(f.fund_paid) AS DOUBLE) AS fund_paid,
-               CAST(sum(f.total_amount) AS DOUBLE) AS total_amount
-        FROM fct_claims f, c
-        WHERE f.settlement_month = $month
-          AND {_region_matches("c.region_code", "f.insured_region_code")}
+        WITH signing_kpis (population_group, kpi_id) AS (VALUES {kpis})
+        SELECT s.month, s.population_group, g.display_order, g.name_zh, g.name_en,
+               g.is_key_population, s.signed, s.population, s.rate, sk.kpi_id,
+               CASE WHEN sk.kpi_id IS NOT NULL THEN k.target ELSE g.default_target END AS target
+        FROM signing_by_population_group s
+        JOIN {POPULATION_GROUPS} g USING (population_group)
+        LEFT JOIN signing_kpis sk USING (population_group)
+        LEFT JOIN kpi_monthly k ON k.consortium_id = s.consortium_id AND k.month = s.month
+            AND k.kpi_id = sk.kpi_id
+        WHERE s.consortium_id = $consortium_id
+        ORDER BY s.month, g.display_order
+        """,
+        {"consortium_id": consortium_id},
+    )
+
+
+def contracts_by_team(path: Path, consortium_id: str, month: dt.date) -> pd.DataFrame:
+    """Family-doctor contracts in their latest state (fct_contracts) by signing institution,
+    team and status, for the institutions with a part of a signing KPI of the consortium in the
+    month (kpi_institution_monthly: the warehouse decides which institutions count). Counts of
+    contracts, not people signed on the month's last day: no mart has that per team."""
+    kpis = ", ".join(f"'{k}'" for k in SIGNING_KPIS.values())
+    return fetch(
+        path,
+        f"""
+        WITH signing_institutions AS (
+            SELECT DISTINCT institution_code FROM kpi_institution_monthly
+            WHERE consortium_id = $consortium_id AND month = $month AND kpi_id IN ({kpis})
+        ),
+        institutions AS (
+            SELECT institution_code, institution_name FROM dim_institution WHERE is_latest_period
+        )
+        SELECT c.institution_code, i.institution_name, c.team_code, c.status,
+               count(*) AS contracts,
+               count(*) FILTER (WHERE c.sign_month = $month) AS signed_in_month,
+               count(*) FILTER (WHERE c.has_key_population) AS key_population_contracts,
+               count(*) FILTER (WHERE c.hospital_codes IS NOT NULL) AS with_hospitals
+        FROM fct_contracts c
+        JOIN signing_institutions USING (institution_code)
+        LEFT JOIN institutions i USING (institution_code)
         GROUP BY ALL
-        ORDER BY ALL
+        ORDER BY c.institution_code, c.team_code NULLS LAST, c.status
         """,
         {"consortium_id": consortium_id, "month": month},
     )
 
 
-# --- page 5: data completeness ------------------------------------------------------------------
+# --- public-health work points --------------------------------------------------------------------
+
+
+def work_points(path: Path, consortium_id: str, month: dt.date) -> pd.DataFrame:
+    """public_health_work_points of the consortium by institution and service item: services and
+    points of the month, and points_ytd as the mart publishes it at the item's latest row of the
+    year up to the month (the mart has rows only in months with a service, and its points_ytd
+    runs on through the months without one). With the names of institution and item."""
+    return fetch(
+        path,
+        f"""
+        WITH {_INSTITUTIONS},
+        rows AS (
+            SELECT * FROM public_health_work_points
+            WHERE consortium_id = $consortium_id
+              AND month BETWEEN date_trunc('year', CAST($month AS DATE)) AND $month
+        )
+        SELECT r.institution_code, i.institution_name, i.tier, r.service_item,
+               s.name_zh AS item_name_zh, s.name_en AS item_name_en, s.display_order,
+               coalesce(sum(r.services) FILTER (WHERE r.month = $month), 0) AS services,
+               coalesce(sum(r.points) FILTER (WHERE r.month = $month), 0) AS points,
+               arg_max(r.points_ytd, r.month) AS points_ytd
+        FROM rows r
+        LEFT JOIN institutions i USING (institution_code)
+        LEFT JOIN dim_service_item s USING (service_item)
+        GROUP BY ALL
+        ORDER BY r.institution_code, s.display_order NULLS LAST, r.service_item
+        """,
+        {"consortium_id": consortium_id, "month": month},
+    )
+
+
+# --- data completeness ----------------------------------------------------------------------------
 
 
 def delivery_slots(path: Path, consortium_id: str | None = None) -> pd.DataFrame:

@@ -2,6 +2,9 @@
 chromium, screenshot saved; the night publishes (os.replace of the file) while the page is open,
 and the page keeps working and shows the new figures; the server never holds the file.
 
+Every page is visited, the new ones (outflow, signing, public health) showing names from their
+marts, and a KPI card's drill-down to its institutions is opened.
+
 Skipped where /usr/bin/chromium is absent (`.ci/run` installs it: apt-get install -y chromium).
 Set KPI_DASHBOARD_SCREENSHOT=path to keep the screenshot of the main page."""
 
@@ -113,6 +116,29 @@ def latest_kpi(path: Path, kpi_id: str) -> tuple[str, str, dt.date, float, str]:
         ).fetchone()
 
 
+def page_figures(path: Path, consortium: str, month: dt.date) -> tuple[str, str, str]:
+    """Figures of the marts the pages show as text (tables are drawn on a canvas): the sums
+    under the first card's drill-down, the fund paid outside the region, the month's points."""
+    with duckdb.connect(str(path), read_only=True) as con:
+
+        def one(sql: str):
+            return con.execute(sql, {"c": consortium, "m": month}).fetchone()
+
+        num, den = one(
+            "SELECT sum(numerator), sum(denominator) FROM kpi_institution_monthly "
+            "WHERE consortium_id = $c AND month = $m AND kpi_id = 'primary_care_visit_share'"
+        )
+        (fund,) = one(
+            "SELECT sum(fund_paid) FROM outflow_monthly WHERE consortium_id = $c AND month = $m"
+        )
+        (points,) = one(
+            "SELECT sum(points) FROM public_health_work_points "
+            "WHERE consortium_id = $c AND month = $m"
+        )
+    drill = f"Σ 分子 {labels.format_count(num)} / Σ 分母 {labels.format_count(den)}"
+    return drill, labels.format_yuan(fund or 0), labels.format_points(points or 0)
+
+
 def publish_with_value(published: Path, consortium: str, month: dt.date, value: float) -> None:
     """What the night does: build a complete new file beside the published one, os.replace it."""
     night = published.with_name(published.name + ".building")
@@ -130,6 +156,7 @@ def test_the_page_loads_in_chromium_and_survives_a_publish(server, published, tm
     url, pid = server
     consortium, name, month, value, kpi_zh = latest_kpi(published, "primary_care_visit_share")
     shown = labels.format_value(value, "ratio")
+    drill, fund_outside, points = page_figures(published, consortium, month)
     with Chromium(width=1400, height=1000) as page:
         page.goto(url)
         text = page.wait_for([name, kpi_zh, shown, "指标总览 KPI overview"], timeout=120)
@@ -156,11 +183,22 @@ def test_the_page_loads_in_chromium_and_survives_a_publish(server, published, tm
         )
         assert held_by(pid, published) == []
 
-        # a new visitor sees the new file as well, on every page
-        for tab in ("排名 Rankings", "双向转诊 Referral flows", "医保基金 Insurance spend",
-                    "数据完整性 Data completeness"):  # fmt: skip
+        # the KPI card drills down to its institutions (kpi_institution_monthly)
+        page.click_text("summary", "按机构 · by institution")
+        page.wait_for(["各机构之和即医共体的分子与分母", drill], timeout=120)
+
+        # a new visitor sees the new file as well, on every page; the new pages show the marts
+        for tab, needles in {
+            labels.PAGES["rankings"]: ["医共体排名"],
+            labels.PAGES["referrals"]: ["转诊"],
+            labels.PAGES["claims"]: ["按机构层级的基金支出"],
+            labels.PAGES["outflow"]: ["主要外流医院", fund_outside],
+            labels.PAGES["signing"]: ["按人群", "重点人群", "≥ 65.0%", "按家庭医生团队"],
+            labels.PAGES["public_health"]: ["公共卫生工分", points],
+            labels.PAGES["completeness"]: ["报送情况"],
+        }.items():
             page.goto(url + "?" + urllib.parse.urlencode({"page": tab}))
-            text = page.wait_for([name, tab], timeout=120)
+            text = page.wait_for([name, tab, *needles], timeout=120)
             assert "Traceback" not in text and not page.evaluate(
                 "document.querySelectorAll('[data-testid=\"stException\"]').length"
             ), tab
