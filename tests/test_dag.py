@@ -75,6 +75,7 @@ def test_dag_file_does_no_work_at_import():
     )
 
 
+@pytest.mark.slow
 def test_airflow_dags_test_runs_a_night_of_2024_and_publishes_that_date(tmp_path):
     """Consortia backfill years of history: a business date before 2026 (the DAG's first
     schedule) runs every task and publishes the warehouse of that date."""

@@ -752,6 +752,7 @@ def test_public_health_work_points_and_task_completion(app, warehouse, kpis):
             )
 
 
+@pytest.mark.slow
 def test_the_new_pages_show_the_hand_worked_figures(app, release_warehouse):
     """The hand-worked landing zone of the second release: the pages show its figures."""
     jan, feb = (dt.date.fromisoformat(m) for m in (exact.JAN, exact.FEB))

@@ -152,6 +152,7 @@ def publish_with_value(published: Path, consortium: str, month: dt.date, value: 
     os.replace(night, published)
 
 
+@pytest.mark.slow
 def test_the_page_loads_in_chromium_and_survives_a_publish(server, published, tmp_path):
     url, pid = server
     consortium, name, month, value, kpi_zh = latest_kpi(published, "primary_care_visit_share")

@@ -20,6 +20,9 @@ from synthetic.generate import generate_landing_zone
 REPO = Path(__file__).resolve().parent.parent
 START = dt.date(2026, 3, 2)
 
+# a county zone of generated faults through a whole night: in .ci/run's slow half
+pytestmark = pytest.mark.slow
+
 
 @pytest.fixture(scope="module")
 def county(tmp_path_factory):

@@ -56,6 +56,7 @@ def published(root: Path, sql: str) -> list[tuple]:
         return con.sql(sql).fetchall()
 
 
+@pytest.mark.slow
 def test_an_institution_in_two_consortia_is_a_finding_the_office_sees(tmp_path):
     township = next(r for r in INSTITUTIONS if r[0] == TOWNSHIP)
     second = (*township[:4], "CZ", "member", "2026-01-01", "")
@@ -72,6 +73,7 @@ def test_an_institution_in_two_consortia_is_a_finding_the_office_sees(tmp_path):
     assert findings == [(TOWNSHIP, "registry_multiple_consortia", "warning")]
 
 
+@pytest.mark.slow
 def test_two_nights_at_once_one_runs_the_other_is_refused(tmp_path):
     zone(tmp_path)
     first, second = kpi_run(tmp_path), kpi_run(tmp_path)
@@ -115,6 +117,7 @@ def test_a_night_killed_during_dbt_takes_dbt_with_it_and_the_next_night_publishe
     assert published(tmp_path, "SELECT count(*) FROM fct_visits") == [(1,)]
 
 
+@pytest.mark.slow
 def test_an_export_failure_after_publish_says_published(tmp_path, monkeypatch, capsys):
     from cli.main import main
     from night import steps
