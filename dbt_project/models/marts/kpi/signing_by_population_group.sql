@@ -42,7 +42,10 @@ signed_by_group as (
         or (groups.population_group = 'key_population' and signed.has_key_population)
         or (
             groups.is_key_population
-            and {{ dbt.position(dbt.concat(["';'", 'groups.population_group', "';'"]), dbt.concat(["';'", 'signed.key_populations', "';'"])) }} > 0
+            and {{ dbt.position(
+                dbt.concat(["';'", 'groups.population_group', "';'"]),
+                dbt.concat(["';'", 'signed.key_populations', "';'"])
+            ) }} > 0
         )
     group by signed.consortium_id, signed.month_start, groups.population_group
 
