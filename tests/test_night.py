@@ -99,6 +99,7 @@ def test_clear_id_scan_finds_a_planted_identifier(tmp_path):
     assert find_clear_ids(con) == {"main.t.note"}  # an ID inside a hex-like token is not one
 
 
+@pytest.mark.slow
 def test_a_reader_holding_the_file_does_not_block_the_next_night(zone, first_night):
     reader = duckdb.connect(str(first_night), read_only=True)
     before = reader.sql("SELECT count(*) FROM fct_visits").fetchall()[0][0]
@@ -136,6 +137,7 @@ def test_a_failed_night_publishes_nothing_and_leaves_the_file_byte_identical(
         assert con.sql("SELECT count(*) FROM fct_visits WHERE visit_id = 'v8'").fetchall() == [(0,)]
 
 
+@pytest.mark.slow
 def test_dbt_docs_generate_describes_every_mart(first_night):
     import json
 
