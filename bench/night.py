@@ -73,9 +73,19 @@ FROM v FULL JOIN c USING (consortium_id) FULL JOIN r USING (consortium_id)
 """
 
 
+def generator_version() -> str:
+    """A digest of the generator and the contract: a cached zone of another version is stale."""
+    import hashlib
+
+    digest = hashlib.sha256()
+    for source in sorted([*(REPO / "synthetic").glob("*.py"), REPO / "ingest" / "contract.py"]):
+        digest.update(source.read_bytes())
+    return digest.hexdigest()[:12]
+
+
 def zone(scale: str, days: int, start: dt.date = START) -> Path:
     """A cached, clean, plain landing zone of `days` business dates."""
-    path = CACHE / f"{scale}-{start}-{days}d" / "landing"
+    path = CACHE / f"{scale}-{start}-{days}d-{generator_version()}" / "landing"
     if not (path.parent / "complete").exists():
         shutil.rmtree(path.parent, ignore_errors=True)
         from synthetic.generate import generate_landing_zone

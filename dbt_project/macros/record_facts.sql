@@ -70,7 +70,7 @@ select
     is_primary_care,
     visit_type,
     -- 诊疗人次 (visit count): outpatient, emergency and home visits
-    visit_type in ('outpatient', 'emergency', 'home') as is_counted_visit,
+    visit_type in {{ sql_values('counted_visit_types') }} as is_counted_visit,
     patient_key,
     residence_region_code,
     visit_date,

@@ -141,8 +141,9 @@ measured_followups as (
         member_services.patient_key,
         case
             when member_services.service_item = 'hypertension_followup'
-                then member_services.systolic_bp < 140 and member_services.diastolic_bp < 90
-            else member_services.fasting_glucose < 7.0
+                then member_services.systolic_bp < {{ var('hypertension_controlled_below')['systolic_bp'] }}
+                    and member_services.diastolic_bp < {{ var('hypertension_controlled_below')['diastolic_bp'] }}
+            else member_services.fasting_glucose < {{ var('diabetes_controlled_glucose_below') }}
         end as is_controlled,
         row_number() over (
             -- by institution, a person's latest follow-up there decides (they count at each)

@@ -117,7 +117,7 @@ select
     {{ month_start('referral_date') }} as referral_month,
     latest_status,
     -- effective referral: latest status accepted or completed
-    latest_status in ('accepted', 'completed') as is_effective,
+    latest_status in {{ sql_values('effective_referral_statuses') }} as is_effective,
     from_level,
     to_level,
     case
