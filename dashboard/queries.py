@@ -30,6 +30,7 @@ from warehouse.marts import (  # noqa: F401  (re-exported for the pages)
     mart_tables,
     open_published,
     signature,
+    spreadsheet_safe,
 )
 
 # The seed of the population groups (labels, default targets) lands in schema `seeds`.
@@ -68,8 +69,13 @@ def read_only(path: Path) -> Iterator[duckdb.DuckDBPyConnection]:
 
 
 def fetch(path: Path, sql: str, params: dict | None = None) -> pd.DataFrame:
+    """A query's rows; text that a spreadsheet would run as a formula is neutralised, since every
+    table the pages show can be downloaded as CSV from its toolbar."""
     with read_only(path) as con:
-        return con.execute(sql, params or {}).df()
+        frame = con.execute(sql, params or {}).df()
+    for column in frame.select_dtypes(include=["object", "string"]).columns:
+        frame[column] = frame[column].map(spreadsheet_safe)
+    return frame
 
 
 # Name, tier and region of every institution as of its latest period (one row per code).

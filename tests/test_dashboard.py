@@ -256,6 +256,14 @@ def test_watch_and_alert_lines():
     assert labels.band(None, 0.5, "ratio", "higher") is None
 
 
+def test_downloadable_tables_neutralise_formula_cells(tmp_path):
+    path = tmp_path / "kpi.duckdb"
+    with duckdb.connect(str(path)) as con:
+        con.execute("CREATE TABLE t AS SELECT '=cmd|' AS a, '@SUM(A1)' AS b, 'ok' AS c, -1 AS d")
+    frame = queries.fetch(path, "SELECT * FROM t")
+    assert frame.iloc[0].tolist() == ["'=cmd|", "'@SUM(A1)", "ok", -1]
+
+
 def test_the_dashboard_restates_no_warehouse_rule():
     """Membership and region rules live in the dbt models: the dashboard reads their marts."""
     source = "\n".join(
