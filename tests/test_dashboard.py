@@ -280,6 +280,7 @@ def test_the_dashboard_restates_no_warehouse_rule():
 # --- breakdowns are the marts and add up to the KPIs ------------------------------------------
 
 
+@pytest.mark.slow  # a built warehouse: the slow half of .ci/run
 def test_institution_parts_are_the_mart_rows_and_add_up_where_the_registry_says(warehouse, kpis):
     definitions = queries.definitions(warehouse).set_index("kpi_id")
     assert len(definitions) == 18
@@ -316,6 +317,7 @@ def test_institution_parts_are_the_mart_rows_and_add_up_where_the_registry_says(
             "public_health_task_completion", "referral_down_up_ratio"} <= added_up  # fmt: skip
 
 
+@pytest.mark.slow  # a built warehouse: the slow half of .ci/run
 def test_flows_outflow_and_tiers_add_up_to_the_kpis(warehouse, kpis):
     for consortium in queries.consortia(warehouse)["consortium_id"]:
         outflow = queries.outflow(warehouse, consortium)
@@ -368,6 +370,7 @@ def drill_downs(at: AppTest) -> dict[str, pd.DataFrame]:
     return found
 
 
+@pytest.mark.slow  # a built warehouse: the slow half of .ci/run
 def test_overview_shows_every_kpi_with_definition_as_in_the_mart(app, warehouse, kpis):
     definitions = queries.definitions(warehouse)
     for consortium in queries.consortia(warehouse)["consortium_id"]:
@@ -430,6 +433,7 @@ def check_drill_downs(at: AppTest, cards: pd.DataFrame, parts: pd.DataFrame) -> 
             assert shown["分母 Denominator"].sum() == pytest.approx(r.denominator, abs=0.01)
 
 
+@pytest.mark.slow  # a built warehouse: the slow half of .ci/run
 def test_rankings_of_consortia_and_institutions(app, warehouse, kpis):
     month = queries.months(warehouse)[-1]
     consortium = queries.consortia(warehouse)["consortium_id"].iloc[0]
@@ -476,6 +480,7 @@ def test_rankings_of_consortia_and_institutions(app, warehouse, kpis):
         assert values[: len(ordered)] == ordered  # NULLs last
 
 
+@pytest.mark.slow  # a built warehouse: the slow half of .ci/run
 def test_referral_flows_match_the_referral_kpis(app, warehouse, kpis):
     drawn = 0
     for consortium in queries.consortia(warehouse)["consortium_id"]:
@@ -507,6 +512,7 @@ def test_referral_flows_match_the_referral_kpis(app, warehouse, kpis):
     assert drawn, "no consortium and month with referrals to draw"
 
 
+@pytest.mark.slow  # a built warehouse: the slow half of .ci/run
 def test_insurance_spend_matches_the_claims_kpis(app, warehouse, kpis):
     for consortium in queries.consortia(warehouse)["consortium_id"]:
         for month in recent_months(warehouse):
@@ -606,6 +612,7 @@ def check_outflow_page(at: AppTest, path: Path, consortium: str, month: dt.date)
             assert got["基金支付 Fund paid"] == pytest.approx(e["fund_paid"], abs=0.005)
 
 
+@pytest.mark.slow  # a built warehouse: the slow half of .ci/run
 def test_patient_outflow_shows_outflow_monthly(app, warehouse):
     shown_any = 0
     for consortium in queries.consortia(warehouse)["consortium_id"]:
@@ -699,6 +706,7 @@ def check_signing_page(at: AppTest, path: Path, consortium: str, month: dt.date)
         assert shown_teams.loc[key, "协议合计 Contracts"] == e["contracts"]
 
 
+@pytest.mark.slow  # a built warehouse: the slow half of .ci/run
 def test_family_doctor_signing_by_group_institution_and_team(app, warehouse):
     for consortium in queries.consortia(warehouse)["consortium_id"]:
         for month in recent_months(warehouse):
@@ -743,6 +751,7 @@ def check_work_points_page(at: AppTest, path: Path, consortium: str, month: dt.d
     assert shown["本月工分 · points this month"] == labels.format_points(rows["points"].sum())
 
 
+@pytest.mark.slow  # a built warehouse: the slow half of .ci/run
 def test_public_health_work_points_and_task_completion(app, warehouse, kpis):
     for consortium in queries.consortia(warehouse)["consortium_id"]:
         for month in recent_months(warehouse):
@@ -851,6 +860,7 @@ def test_the_new_pages_show_the_hand_worked_figures(app, release_warehouse):
     )
 
 
+@pytest.mark.slow  # a built warehouse: the slow half of .ci/run
 def test_data_completeness_shows_deliveries_quarantine_and_source_completeness(
     app, warehouse, kpis
 ):
@@ -898,6 +908,7 @@ def test_data_completeness_shows_deliveries_quarantine_and_source_completeness(
         assert not at.exception
 
 
+@pytest.mark.slow  # a built warehouse: the slow half of .ci/run
 def test_every_page_renders_for_every_consortium(app, warehouse):
     for consortium in queries.consortia(warehouse)["consortium_id"]:
         for page in PAGES:
@@ -914,6 +925,7 @@ def test_a_missing_warehouse_is_a_message_not_a_traceback(tmp_path, monkeypatch)
     assert "kpi run" in at.error[0].value
 
 
+@pytest.mark.slow  # a built warehouse: the slow half of .ci/run
 def test_the_file_is_not_held_and_a_publish_shows_on_the_next_rerun(
     warehouse, tmp_path, monkeypatch
 ):
@@ -948,6 +960,7 @@ def test_the_file_is_not_held_and_a_publish_shows_on_the_next_rerun(
     assert metrics(at)[label] == "43.2%" != before
 
 
+@pytest.mark.slow  # a built warehouse: the slow half of .ci/run
 def test_marts_export_as_parquet_and_a_duckdb_1x_file_atomically(warehouse, tmp_path):
     published = tmp_path / "kpi.duckdb"
     shutil.copyfile(warehouse, published)
