@@ -123,12 +123,6 @@ def reference_digest(lake: Lake) -> str:
     return digest.hexdigest()
 
 
-def changed_keys(kind: Kind) -> list[str]:
-    """The record keys whose facts a changed row can change: the kind's key, and for a kind
-    with reversals the record a reversal cancels, under the key column's name."""
-    return list(kind.key)
-
-
 def _update_raw_table(
     con, lake: Lake, kind: Kind, columns: dict[str, str], every_key: bool, as_of: dt.date | None
 ) -> None:
