@@ -74,38 +74,31 @@ served_population as (
 
 signing as (
 
-    {% if grain == 'institution' %}
+    -- people and populations side by side, at either grain (an institution may have one
+    -- without the other); kpi_on_grid puts the consortium grain on the spine
     select
-        coalesce(signed_people.consortium_id, served_population.consortium_id) as consortium_id,
-        coalesce(signed_people.month_start, served_population.month_start) as month_start,
-        coalesce(signed_people.institution_code, served_population.institution_code)
-            as institution_code,
-    {% else %}
-    select
-        spine.consortium_id,
-        spine.month_start,
-    {% endif %}
-        signed_people.people_signed,
-        signed_people.key_people_signed,
-        signed_people.ltc_people_signed,
-        served_population.resident_population,
-        served_population.key_population,
-        served_population.ltc_population
-    {% if grain == 'institution' %}
-    from signed_people
-    full outer join served_population
-        on served_population.consortium_id = signed_people.consortium_id
-        and served_population.month_start = signed_people.month_start
-        and served_population.institution_code = signed_people.institution_code
-    {% else %}
-    from spine
-    left join signed_people
-        on signed_people.consortium_id = spine.consortium_id
-        and signed_people.month_start = spine.month_start
-    left join served_population
-        on served_population.consortium_id = spine.consortium_id
-        and served_population.month_start = spine.month_start
-    {% endif %}
+        consortium_id,
+        month_start,
+        {{ kpi_grain_columns(grain) }}
+        sum(people_signed) as people_signed,
+        sum(key_people_signed) as key_people_signed,
+        sum(ltc_people_signed) as ltc_people_signed,
+        sum(resident_population) as resident_population,
+        sum(key_population) as key_population,
+        sum(ltc_population) as ltc_population
+    from (
+        select
+            consortium_id, month_start, {{ kpi_grain_columns(grain) }}
+            people_signed, key_people_signed, ltc_people_signed,
+            0 as resident_population, 0 as key_population, 0 as ltc_population
+        from signed_people
+        union all
+        select
+            consortium_id, month_start, {{ kpi_grain_columns(grain) }}
+            0, 0, 0, resident_population, key_population, ltc_population
+        from served_population
+    ) as parts
+    group by consortium_id, month_start {{ kpi_grain_group(grain) }}
 
 ),
 
