@@ -14,10 +14,11 @@ import pyarrow as pa
 
 from ingest.contract import KINDS, Kind
 from ingest.expectations import check_batch
-from ingest.lake import QUARANTINE_SCHEMA, Lake, read_parquet_sql, sql_literal, write_parquet_atomic
+from ingest.lake import QUARANTINE_SCHEMA, Lake, read_parquet_sql, write_parquet_atomic
 from ingest.landing import LandingFile, discover, manifest_entry, sha256_of
 from ingest.pseudonym import PseudonymKey
 from ingest.reading import UnreadableFileError, read_delivery
+from ingest.sqltext import sql_literal
 from ingest.validation import DELIVERY_ID, DELIVERY_META, file_rejection, validate
 
 log = logging.getLogger(__name__)

@@ -27,6 +27,8 @@ import duckdb
 import pyarrow as pa
 import pyarrow.parquet as pq
 
+from ingest.sqltext import sql_list
+
 AUDIT_SCHEMA = pa.schema(
     [
         ("business_date", pa.date32()),
@@ -63,16 +65,6 @@ def write_parquet_atomic(table: pa.Table, path: Path) -> None:
     tmp = path.with_name(f".{path.name}.{os.getpid()}.tmp")
     pq.write_table(table, tmp, compression="zstd")
     os.replace(tmp, path)
-
-
-def sql_literal(value: object) -> str:
-    """A SQL string literal (quotes doubled): for the few places a path or name must be SQL
-    text rather than a bound parameter, such as a table function's file list in a view."""
-    return "'" + str(value).replace("'", "''") + "'"
-
-
-def sql_list(paths: list[Path]) -> str:
-    return "[" + ", ".join(sql_literal(p) for p in paths) + "]"
 
 
 class Lake:

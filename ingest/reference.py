@@ -13,7 +13,6 @@ import pyarrow as pa
 
 from ingest.contract import (
     CONSORTIUM_KINDS,
-    DATE_FORMATS,
     OPTIONAL_REFERENCE_COLUMNS,
     POPULATION_GROUPS,
     REFERENCE_FILES,
@@ -24,59 +23,56 @@ from ingest.contract import (
 )
 from ingest.lake import Lake, write_parquet_atomic
 from ingest.reading import UnreadableFileError, read_csv_text
+from ingest.sqltext import sql_case, sql_in, sql_literal, sql_try_date
 
 REQUIRED = ("institutions", "consortia")
-_FORMATS = "[" + ", ".join(f"'{f}'" for f in DATE_FORMATS) + "]"
 
 
 class ReferenceError(RuntimeError):
     pass
 
 
-def _in(values) -> str:
-    return "(" + ", ".join(f"'{v}'" for v in values) + ")"
-
-
 def _service_item(column: str) -> str:
     """A service item given as its code or its Chinese label, as the code."""
-    whens = " ".join(f"WHEN '{label}' THEN '{code}'" for code, label in SERVICE_ITEMS.items())
-    return f"CASE {column} {whens} ELSE {column} END"
+    return sql_case(column, {label: code for code, label in SERVICE_ITEMS.items()}, column)
 
 
 _ITEM_RULE = (
-    f"service_item NOT IN {_in([*SERVICE_ITEMS, *SERVICE_ITEMS.values()])} OR service_item IS NULL",
+    f"service_item NOT IN {sql_in([*SERVICE_ITEMS, *SERVICE_ITEMS.values()])} OR service_item IS NULL",
     "service_item must be a service item of the catalogue",
 )
-_TCM = "CASE tcm " + " ".join(f"WHEN '{k}' THEN {v}" for k, v in TCM_FLAG.items()) + " END"
+_TCM = (
+    "CASE tcm " + " ".join(f"WHEN {sql_literal(k)} THEN {v}" for k, v in TCM_FLAG.items()) + " END"
+)
 
 # name -> (typed select, list of (condition of a bad row, what is wrong))
 _TYPING: dict[str, tuple[str, list[tuple[str, str]]]] = {
     "institutions": (
         f"institution_code, name, tier, region_code, consortium_id, role, "
-        f"try_strptime(valid_from, {_FORMATS})::DATE AS valid_from, "
-        f"try_strptime(valid_to, {_FORMATS})::DATE AS valid_to, "
+        f"{sql_try_date('valid_from')} AS valid_from, "
+        f"{sql_try_date('valid_to')} AS valid_to, "
         f"coalesce({_TCM}, false) AS tcm",
         [
             ("institution_code IS NULL", "empty institution_code"),
             (
-                f"tier NOT IN {_in(TIERS)} OR tier IS NULL",
+                f"tier NOT IN {sql_in(TIERS)} OR tier IS NULL",
                 f"tier must be one of {', '.join(TIERS)}",
             ),
             (
-                f"role NOT IN {_in(ROLES)} OR role IS NULL",
+                f"role NOT IN {sql_in(ROLES)} OR role IS NULL",
                 f"role must be one of {', '.join(ROLES)}",
             ),
             (
                 "NOT regexp_full_match(coalesce(region_code, ''), '[0-9]{6}')",
                 "region_code must be 6 digits",
             ),
-            (f"try_strptime(valid_from, {_FORMATS}) IS NULL", "valid_from must be a date"),
+            (f"{sql_try_date('valid_from')} IS NULL", "valid_from must be a date"),
             (
-                f"valid_to IS NOT NULL AND try_strptime(valid_to, {_FORMATS}) IS NULL",
+                f"valid_to IS NOT NULL AND {sql_try_date('valid_to')} IS NULL",
                 "valid_to must be a date or empty",
             ),
             (
-                f"tcm IS NOT NULL AND tcm NOT IN {_in(TCM_FLAG)}",
+                f"tcm IS NOT NULL AND tcm NOT IN {sql_in(TCM_FLAG)}",
                 "tcm must be 1/0 or 是/否 (or empty)",
             ),
         ],
@@ -86,7 +82,7 @@ _TYPING: dict[str, tuple[str, list[tuple[str, str]]]] = {
         [
             ("consortium_id IS NULL", "empty consortium_id"),
             (
-                f"kind NOT IN {_in(CONSORTIUM_KINDS)} OR kind IS NULL",
+                f"kind NOT IN {sql_in(CONSORTIUM_KINDS)} OR kind IS NULL",
                 f"kind must be one of {', '.join(CONSORTIUM_KINDS)}",
             ),
             (
@@ -122,7 +118,7 @@ _TYPING: dict[str, tuple[str, list[tuple[str, str]]]] = {
             ("try_cast(year AS INTEGER) IS NULL", "year must be an integer"),
             ("institution_code IS NULL", "empty institution_code"),
             (
-                f"population_group NOT IN {_in(POPULATION_GROUPS)} OR population_group IS NULL",
+                f"population_group NOT IN {sql_in(POPULATION_GROUPS)} OR population_group IS NULL",
                 f"population_group must be one of {', '.join(POPULATION_GROUPS)}",
             ),
             (

@@ -15,7 +15,6 @@ import duckdb
 import pyarrow as pa
 
 from ingest.contract import (
-    DATE_FORMATS,
     DELIVERY_COLUMNS,
     MAX_RECORD_AGE_DAYS,
     MONEY,
@@ -28,23 +27,10 @@ from ingest.contract import (
 )
 from ingest.identity import CHECK_CHARS, WEIGHTS, mask_ids_sql
 from ingest.pseudonym import PseudonymKey, sql_hmac
+from ingest.sqltext import sql_case, sql_literal, sql_try_date
 
 # A lenient ICD-10 shape: the national clinical version extends codes (E11.900x001).
 ICD10_SHAPE = r"[A-Z][0-9][0-9A-Z](\.[0-9A-Za-z]{0,10})?"
-_FORMATS = "[" + ", ".join(f"'{f}'" for f in DATE_FORMATS) + "]"
-
-
-def _q(value: str) -> str:
-    return "'" + value.replace("'", "''") + "'"
-
-
-def _date(column: str) -> str:
-    return f"try_strptime({column}, {_FORMATS})::DATE"
-
-
-def _enum_case(column: str, lookup: dict[str, str]) -> str:
-    whens = " ".join(f"WHEN {_q(k)} THEN {_q(v)}" for k, v in lookup.items())
-    return f"CASE {column} {whens} END"
 
 
 # The patient ID, upper-cased so that a lower-case check character 'x' names the same person.
@@ -72,7 +58,7 @@ def _typed(column: Column) -> str:
     name = column.name
     match column.type:
         case "date":
-            return _date(name)
+            return sql_try_date(name)
         case "money":
             return f"try_cast({name} AS DECIMAL(18,2))"
         case "integer":
@@ -80,7 +66,7 @@ def _typed(column: Column) -> str:
         case "decimal":
             return f"try_cast({name} AS DOUBLE)"
         case "enum":
-            return _enum_case(name, column.enum_lookup)
+            return sql_case(name, column.enum_lookup)
         case _:
             return name
 
@@ -115,7 +101,7 @@ def _parsed(kind: Kind) -> tuple[str, str]:
             parts.append(f"{_items(c)} AS {c.name}__items")
         if c.type in PARSED_TYPES and c.separators:
             # each item's code, NULL for an item outside the enum
-            mapped = f"list_transform({_items(c)}, lambda x: {_enum_case('x', c.enum_lookup)})"
+            mapped = f"list_transform({_items(c)}, lambda x: {sql_case('x', c.enum_lookup)})"
             parts.append(f"{mapped} AS {c.name}__codes")
             parts.append(
                 f"nullif(array_to_string(list_sort(list_distinct({mapped})), ';'), '') AS {_value(c)}"
@@ -167,7 +153,7 @@ def checks(kind: Kind) -> list[Check]:
             when_typed = _value(kind.column(when_col))
             found.append(
                 Check(
-                    f"{c.name} IS NULL AND {when_typed} = {_q(when_value)}",
+                    f"{c.name} IS NULL AND {when_typed} = {sql_literal(when_value)}",
                     "missing_required_value",
                     f"'{c.name} is empty but required when {when_col} is {when_value}'",
                 )
@@ -350,13 +336,13 @@ class CheckedBatch:
             return
         settled = (
             f"SELECT {rule.id_column} AS id FROM delivery_checked "
-            f"WHERE final_reason IS NULL AND {rule.type_column}__v = {_q(rule.settle)}"
+            f"WHERE final_reason IS NULL AND {rule.type_column}__v = {sql_literal(rule.settle)}"
         )
         if earlier_settlements:
             settled += f" UNION ALL SELECT claim_id FROM ({earlier_settlements})"
         self.con.execute(
             f"""UPDATE delivery_checked SET final_reason = 'orphan_reversal'
-            WHERE final_reason IS NULL AND {rule.type_column}__v = {_q(rule.reverse)}
+            WHERE final_reason IS NULL AND {rule.type_column}__v = {sql_literal(rule.reverse)}
               AND {rule.original_column} NOT IN (SELECT id FROM ({settled}) WHERE id IS NOT NULL)"""
         )
 
@@ -505,7 +491,7 @@ def file_rejection(
         return _run(
             con,
             f"""
-            SELECT row_number, {_q(reason)} AS reason, {_q(detail)} AS detail,
+            SELECT row_number, {sql_literal(reason)} AS reason, {sql_literal(detail)} AS detail,
                 {record_json(kind, present)} AS record
             FROM (SELECT {_trimmed(kind, present)} FROM rejected_src) ORDER BY row_number
             """,

@@ -31,7 +31,7 @@ from pathlib import Path
 
 import duckdb
 
-from ingest.lake import sql_literal
+from ingest.sqltext import sql_literal
 from warehouse.marts import WAREHOUSE_ENV, mart_tables, signature
 
 log = logging.getLogger(__name__)

@@ -8,7 +8,7 @@ from pathlib import Path
 
 import duckdb
 
-from ingest.lake import sql_literal
+from ingest.sqltext import sql_literal
 
 WAREHOUSE_ENV = "KPI_WAREHOUSE"
 

@@ -91,7 +91,7 @@ def verify_incremental(warehouse: str | Path) -> dict[str, list]:
 
     import duckdb
 
-    from ingest.lake import sql_literal
+    from ingest.sqltext import sql_literal
 
     warehouse = Path(warehouse).absolute()
     with tempfile.TemporaryDirectory(prefix="kpi-verify-") as tmp:
