@@ -44,6 +44,11 @@ The night of business date **D** (the run's data interval starts on D, Asia/Shan
 6. **export_for_bi** — the marts as Parquet and as a DuckDB-1.x-readable file in `kpi.marts/`
    (switched atomically), for BI drivers that cannot open DuckDB 2.0 storage.
 
+Each task holds the warehouse's night lock for its step (the ingests of the kinds share it), so
+a `kpi run` on the same warehouse waits for the step or is refused, and never interleaves with
+one; *publish* publishes only the very file *audit* passed, so a night built in between by
+someone else fails this run's publish instead of being published unaudited.
+
 A failure anywhere before *publish* publishes nothing: the last good warehouse stays readable,
 and `notify_failure` raises the alert (log, and `KPI_ALERT_WEBHOOK` if set). Configuration:
 Variables (or env) `KPI_LANDING_DIR`, `KPI_WAREHOUSE`, `KPI_LAKE_DIR`, `KPI_PSEUDONYM_KEY`.
@@ -81,21 +86,22 @@ def consortium_kpi_nightly():
     @task(execution_timeout=dt.timedelta(minutes=15))
     def land_reference() -> list[str]:
         from night import steps as night
-        from night.airflow_support import night_config
+        from night.airflow_support import locked_night
 
-        return night.land_reference(night_config())
+        with locked_night() as cfg:
+            night.sweep_tmp(cfg)  # what a killed night left half-written
+            return night.land_reference(cfg)
 
     @task(map_index_template="{{ kind }}")
     def ingest(kind: str, registry_codes: list[str], data_interval_start=None) -> dict:
         from dataclasses import asdict
 
         from night import steps as night
-        from night.airflow_support import night_config, pseudonym_key
+        from night.airflow_support import locked_night, pseudonym_key
 
         business_date = data_interval_start.in_timezone("Asia/Shanghai").date()
-        summary = night.ingest(
-            night_config(), kind, pseudonym_key(), registry_codes, up_to=business_date
-        )
+        with locked_night(shared=True) as cfg:  # the kinds' ingests run side by side
+            summary = night.ingest(cfg, kind, pseudonym_key(), registry_codes, up_to=business_date)
         return asdict(summary)
 
     @task
@@ -103,10 +109,11 @@ def consortium_kpi_nightly():
         from collections import Counter
 
         from night import steps as night
-        from night.airflow_support import night_config
+        from night.airflow_support import locked_night
 
         business_date = data_interval_start.in_timezone("Asia/Shanghai").date()
-        nodes = night.build(night_config(), as_of=business_date)
+        with locked_night() as cfg:
+            nodes = night.build(cfg, as_of=business_date)
         for n in nodes:  # the per-model and per-test result, in the task log
             print(f"{n['status']:>8}  {n['seconds']:>7.2f}s  {n['node']}")
         return dict(Counter(n["status"] for n in nodes))
@@ -114,23 +121,26 @@ def consortium_kpi_nightly():
     @task(execution_timeout=dt.timedelta(hours=1))
     def audit() -> None:
         from night import steps as night
-        from night.airflow_support import night_config
+        from night.airflow_support import locked_night
 
-        night.audit_build(night_config())
+        with locked_night() as cfg:
+            night.audit_build(cfg)
 
     @task(execution_timeout=dt.timedelta(minutes=15), outlets=[PUBLISHED_WAREHOUSE])
     def publish() -> str:
         from night import steps as night
-        from night.airflow_support import night_config
+        from night.airflow_support import locked_night
 
-        return str(night.publish_build(night_config()))
+        with locked_night() as cfg:  # publishes only the file the audit passed
+            return str(night.publish_build(cfg))
 
     @task(execution_timeout=dt.timedelta(hours=1), outlets=[BI_EXPORT])
     def export_for_bi() -> str:
         from night import steps as night
-        from night.airflow_support import night_config
+        from night.airflow_support import locked_night
 
-        return str(night.export_for_bi(night_config()))
+        with locked_night() as cfg:
+            return str(night.export_for_bi(cfg))
 
     codes = land_reference()
     ingested = ingest.partial(registry_codes=codes).expand(kind=list(KINDS))

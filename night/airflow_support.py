@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import json
 import logging
 import os
@@ -36,6 +37,21 @@ def night_config() -> NightConfig:
             "set the Airflow Variables (or env vars) KPI_LANDING_DIR and KPI_WAREHOUSE"
         )
     return NightConfig.build(landing, warehouse, setting("KPI_LAKE_DIR"))
+
+
+# How long a task waits for the warehouse's night lock (a `kpi run` of a province night takes
+# minutes) before it fails and Airflow retries it.
+LOCK_WAIT_SECONDS = 30 * 60
+
+
+@contextlib.contextmanager
+def locked_night(*, shared: bool = False):
+    """The night's settings, with this task holding the warehouse's night lock for its step."""
+    from night.steps import night_lock
+
+    cfg = night_config()
+    with night_lock(cfg, shared=shared, wait_seconds=LOCK_WAIT_SECONDS):
+        yield cfg
 
 
 def pseudonym_key() -> PseudonymKey:

@@ -24,6 +24,7 @@ from ingest.contract import KINDS
 from ingest.deliveries import KindSummary, ingest_kind
 from ingest.lake import Lake
 from ingest.pseudonym import PseudonymKey
+from ingest.sqltext import sql_list
 from warehouse.publish import (
     AuditFailedError,
     audit,
@@ -84,29 +85,43 @@ class KeyMismatchError(RuntimeError):
 
 
 @contextlib.contextmanager
-def night_lock(cfg: NightConfig):
+def night_lock(cfg: NightConfig, *, shared: bool = False, wait_seconds: float = 0):
     """One night at a time per warehouse. An flock dies with its holder (a killed night
-    leaves no stale lock); the file names the holder's pid for whoever is refused."""
+    leaves no stale lock); the file names the holder's pid for whoever is refused.
+
+    `kpi run` holds it exclusively for the whole night. The DAG runs each step in its own
+    process, so each task holds it for its step: exclusively, except the ingest tasks of the
+    kinds, which share it with each other (each writes its own kind's lake folder) but not
+    with a `kpi run` or a build. A task waits up to `wait_seconds` for it."""
     path = cfg.warehouse.with_name(cfg.warehouse.name + ".lock")
     path.parent.mkdir(parents=True, exist_ok=True)
+    mode = fcntl.LOCK_SH if shared else fcntl.LOCK_EX
+    deadline = time.monotonic() + wait_seconds
     with open(path, "a+") as handle:
-        try:
-            fcntl.flock(handle, fcntl.LOCK_EX | fcntl.LOCK_NB)
-        except BlockingIOError:
+        while True:
+            try:
+                fcntl.flock(handle, mode | fcntl.LOCK_NB)
+                break
+            except BlockingIOError:
+                if time.monotonic() < deadline:
+                    time.sleep(min(5.0, max(0.1, deadline - time.monotonic())))
+                    continue
+                handle.seek(0)
+                holder = handle.read().strip() or "unknown"
+                raise NightLockedError(
+                    f"another night (pid {holder}) is running on {cfg.warehouse}; nothing done"
+                ) from None
+        if not shared:
             handle.seek(0)
-            holder = handle.read().strip() or "unknown"
-            raise NightLockedError(
-                f"another night (pid {holder}) is running on {cfg.warehouse}; nothing done"
-            ) from None
-        handle.seek(0)
-        handle.truncate()
-        handle.write(str(os.getpid()))
-        handle.flush()
+            handle.truncate()
+            handle.write(str(os.getpid()))
+            handle.flush()
         try:
             yield
         finally:
-            handle.seek(0)
-            handle.truncate()
+            if not shared:
+                handle.seek(0)
+                handle.truncate()
             fcntl.flock(handle, fcntl.LOCK_UN)
 
 
@@ -155,7 +170,10 @@ def ingest(
         con = duckdb.connect()
         path = cfg.lake.reference_path("institutions")
         registry_codes = [
-            r[0] for r in con.sql(f"SELECT DISTINCT institution_code FROM '{path}'").fetchall()
+            r[0]
+            for r in con.execute(
+                "SELECT DISTINCT institution_code FROM read_parquet($path)", {"path": str(path)}
+            ).fetchall()
         ]
     summary = ingest_kind(cfg.landing, cfg.lake, kind, key, registry_codes, up_to)
     log.info(
@@ -181,8 +199,21 @@ def build(cfg: NightConfig, as_of: dt.date | None = None) -> list[dict]:
     return run_dbt(NIGHTLY_BUILD, work, cfg.warehouse)
 
 
+def _audit_stamp_path(work: Path) -> Path:
+    return work.with_name(work.name + ".audited")
+
+
+def _file_identity(path: Path) -> str:
+    """What changes when the file is rebuilt or written to (a stamp of the file audited)."""
+    st = path.stat()
+    return f"{st.st_ino}:{st.st_size}:{st.st_mtime_ns}"
+
+
 def audit_build(cfg: NightConfig) -> None:
+    """Audit the working file; a pass stamps exactly that file as publishable."""
     work = working_path(cfg.warehouse)
+    stamp = _audit_stamp_path(work)
+    stamp.unlink(missing_ok=True)
     if not work.exists():
         raise AuditFailedError(f"{work} does not exist: run the build step first")
     with duckdb.connect(str(work)) as con:
@@ -192,10 +223,23 @@ def audit_build(cfg: NightConfig) -> None:
         raise AuditFailedError(
             "the built warehouse failed its audit, nothing published: " + "; ".join(failures)
         )
+    stamp.write_text(_file_identity(work))
 
 
 def publish_build(cfg: NightConfig) -> Path:
-    publish(working_path(cfg.warehouse), cfg.warehouse)
+    """Publish the working file only if it is the very file the audit passed: the DAG runs its
+    steps as separate processes, so a night that built in between must not be published
+    unaudited (nor a file that changed after its audit)."""
+    work = working_path(cfg.warehouse)
+    stamp = _audit_stamp_path(work)
+    audited = stamp.read_text() if stamp.exists() else None
+    if not work.exists() or audited != _file_identity(work):
+        raise AuditFailedError(
+            f"{work} is not the file the audit passed (another night rebuilt it, or the audit "
+            "did not run): nothing published; run the night again"
+        )
+    publish(work, cfg.warehouse)
+    stamp.unlink()
     return cfg.warehouse
 
 
@@ -274,8 +318,7 @@ def recent_runs(lake_dir: Path, limit: int = 10) -> str:
         return ""
     con = duckdb.connect()
     rel = con.sql(
-        "SELECT finished_at, status, message FROM read_parquet(["
-        + ", ".join(f"'{f}'" for f in files)
-        + "]) ORDER BY finished_at DESC"
+        f"SELECT finished_at, status, message FROM read_parquet({sql_list(files)}) "
+        "ORDER BY finished_at DESC"
     )
     return str(rel)

@@ -21,7 +21,8 @@ import duckdb
 
 from ingest.contract import KINDS, REFERENCE_FILES, Kind, lake_columns
 from ingest.identity import CLEAR_ID_PATTERN, is_valid_id
-from ingest.lake import Lake, read_parquet_sql, sql_literal
+from ingest.lake import Lake, read_parquet_sql
+from ingest.sqltext import sql_literal
 from ingest.validation import DELIVERY_ID
 
 log = logging.getLogger(__name__)
@@ -38,7 +39,7 @@ def working_path(warehouse: Path) -> Path:
 def start_working_copy(warehouse: Path) -> Path:
     """A fresh working file: a copy of the published warehouse, or nothing if there is none."""
     work = working_path(warehouse)
-    for stale in (work, work.with_name(work.name + ".wal")):
+    for stale in (work, work.with_name(work.name + ".wal"), work.with_name(work.name + ".audited")):
         stale.unlink(missing_ok=True)
     warehouse.parent.mkdir(parents=True, exist_ok=True)
     if warehouse.exists():

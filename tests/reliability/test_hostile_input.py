@@ -223,6 +223,66 @@ def test_a_second_night_on_one_warehouse_is_refused(cfg):
         pass
 
 
+def test_the_ingests_of_the_kinds_share_the_lock_but_not_with_a_night(cfg):
+    from night.steps import NightLockedError, night_lock
+
+    exclusive = pytest.raises(NightLockedError)
+    with night_lock(cfg, shared=True), night_lock(cfg, shared=True), exclusive, night_lock(cfg):
+        pass
+    with night_lock(cfg), pytest.raises(NightLockedError), night_lock(cfg, shared=True):
+        pass
+
+
+def test_every_dag_task_waits_for_the_night_lock(cfg, monkeypatch):
+    """The DAG's steps are separate processes: each must hold the lock for its step, so a
+    `kpi run` never interleaves with one (here the lock is held, and no wait is allowed)."""
+    import pendulum
+    from airflow.dag_processing.dagbag import DagBag
+
+    from night import airflow_support
+    from night.steps import NightLockedError, night_lock
+
+    monkeypatch.setenv("KPI_LANDING_DIR", str(cfg.landing))
+    monkeypatch.setenv("KPI_WAREHOUSE", str(cfg.warehouse))
+    monkeypatch.setenv("KPI_PSEUDONYM_KEY", TEST_KEY.decode())
+    monkeypatch.setattr(airflow_support, "LOCK_WAIT_SECONDS", 0)
+    bag = DagBag(dag_folder=str(Path(__file__).resolve().parents[2] / "dags"))
+    dag = bag.dags["consortium_kpi_nightly"]
+    start = pendulum.datetime(2026, 3, 1, tz="Asia/Shanghai")
+    arguments = {
+        "ingest": {"kind": "visits", "registry_codes": [], "data_interval_start": start},
+        "dbt_build": {"data_interval_start": start},
+    }
+    refused = []
+    with night_lock(cfg):
+        for task in dag.tasks:
+            with pytest.raises(NightLockedError):
+                task.python_callable(**arguments.get(task.task_id, {}))
+            refused.append(task.task_id)
+    assert sorted(refused) == sorted(t.task_id for t in dag.tasks)
+    assert not cfg.lake_dir.exists()  # refused before doing anything
+
+
+def test_only_the_file_the_audit_passed_is_published(cfg):
+    """A build between this run's audit and its publish (another night, in the DAG's gaps) must
+    fail the publish, not be published unaudited."""
+    from night.steps import audit_build, publish_build
+    from warehouse.publish import AuditFailedError
+
+    good_visits(cfg)
+    night(cfg).close()
+    with pytest.raises(AuditFailedError, match="not the file the audit passed"):
+        publish_build(cfg)  # never audited
+    audit_build(cfg)
+    with duckdb.connect(str(cfg.warehouse.with_name("kpi.duckdb.building"))) as con:
+        con.execute("CREATE TABLE written_after_the_audit AS SELECT 1 AS x")
+    with pytest.raises(AuditFailedError, match="not the file the audit passed"):
+        publish_build(cfg)
+    assert not cfg.warehouse.exists()
+    audit_build(cfg)
+    assert publish_build(cfg) == cfg.warehouse and cfg.warehouse.exists()
+
+
 def test_a_quoted_newline_is_valid_csv_and_a_row_longer_than_its_header_is_not(cfg):
     folder = cfg.landing / BUSINESS_DATE / TOWNSHIP
     folder.mkdir(parents=True)
