@@ -98,3 +98,24 @@ def test_compose_refuses_to_start_without_secrets(tmp_path):
         capture_output=True, text=True, check=False, env=CLEAN_ENV,
     )  # fmt: skip
     assert run.returncode != 0 and "set in .env" in run.stderr
+
+
+def test_airflow_services_have_healthchecks_and_an_init_that_owns_the_volumes():
+    spec = yaml.safe_load(COMPOSE.read_text())
+    services = spec["services"]
+    for name in AIRFLOW_SERVICES:
+        assert services[name]["healthcheck"]["test"], name
+        assert services[name]["user"] == "${AIRFLOW_UID:-50000}:0", name
+    init = services["airflow-init"]
+    script = init["command"][0]
+    assert init["user"] == "0:0" and "db migrate" in script
+    assert 'chown -R "${AIRFLOW_UID:-50000}:0" /data/warehouse' in script
+    assert {v.rsplit(":", 1)[-1] for v in init["volumes"]} >= {"/data/warehouse", "/data/landing"}
+
+
+def test_the_build_context_leaves_out_the_working_copy():
+    ignored = (REPO / ".dockerignore").read_text().split()
+    for heavy in (".venv", ".tools", "demo", ".git", "bench/.cache", "*.duckdb", ".env"):
+        assert heavy in ignored, heavy
+    dockerfile = (REPO / "Dockerfile").read_text()
+    assert "UV_COMPILE_BYTECODE=1" in dockerfile and "compileall" in dockerfile
