@@ -13,7 +13,7 @@ from airflow.sdk import Asset, dag, task
 from airflow.sdk.definitions.timetables.interval import CronDataIntervalTimetable
 
 from ingest.contract import KINDS  # the contract as data: plain Python, nothing heavy
-from night.airflow_support import notify_failure
+from night.airflow_support import NightNotifier
 
 # What downstream DAGs and dashboards can be scheduled on (`schedule=[PUBLISHED_WAREHOUSE]`).
 PUBLISHED_WAREHOUSE = Asset(name="consortium_kpi_warehouse", uri="kpi://warehouse/published")
@@ -50,7 +50,11 @@ one; *publish* publishes only the very file *audit* passed, so a night built in 
 someone else fails this run's publish instead of being published unaudited.
 
 A failure anywhere before *publish* publishes nothing: the last good warehouse stays readable,
-and `notify_failure` raises the alert (log, and `KPI_ALERT_WEBHOOK` if set). Configuration:
+and `NightNotifier` raises a bilingual alert with the business date (Beijing time), the failed
+step and what to do (task log, and `KPI_ALERT_WEBHOOK` if set, as `KPI_ALERT_FORMAT` json, wecom
+or dingtalk). After a publish, **alert_office** sends the KPI cells of the month past their
+alert line (预警, the dashboard's rule; year-to-date KPIs against the pro-rata line, small
+denominators left out) and the expected files that did not arrive. Configuration:
 Variables (or env) `KPI_LANDING_DIR`, `KPI_WAREHOUSE`, `KPI_LAKE_DIR`, `KPI_PSEUDONYM_KEY`.
 Backfills: `airflow backfill create --dag-id consortium_kpi_nightly --from-date ... --to-date ...`
 or `airflow dags test consortium_kpi_nightly 2024-02-20`, for any date since 2000. The night of D
@@ -77,7 +81,7 @@ night after it; run backfills oldest first and let the latest night run last.
         "retry_delay": dt.timedelta(minutes=10),
         # a hung step fails the night (nothing published) instead of holding the next one
         "execution_timeout": dt.timedelta(hours=2),
-        "on_failure_callback": notify_failure,
+        "on_failure_callback": NightNotifier(),
     },
     doc_md=DOC_MD,
     tags=["kpi", "consortium"],
@@ -127,12 +131,26 @@ def consortium_kpi_nightly():
             night.audit_build(cfg)
 
     @task(execution_timeout=dt.timedelta(minutes=15), outlets=[PUBLISHED_WAREHOUSE])
-    def publish() -> str:
+    def publish(data_interval_start=None, run_id=None) -> str:
         from night import steps as night
         from night.airflow_support import locked_night
 
+        business_date = data_interval_start.in_timezone("Asia/Shanghai").date()
         with locked_night() as cfg:  # publishes only the file the audit passed
-            return str(night.publish_build(cfg))
+            night.publish_build(cfg)
+            night.record_run(cfg, "published", f"night of {business_date} ({run_id})", "airflow")
+        return str(cfg.warehouse)
+
+    @task(execution_timeout=dt.timedelta(minutes=10))
+    def alert_office(data_interval_start=None) -> int:
+        from night.airflow_support import locked_night, send
+        from night.alerts import night_alerts
+
+        business_date = data_interval_start.in_timezone("Asia/Shanghai").date()
+        with locked_night(shared=True) as cfg:  # reads the published file only
+            alerts = night_alerts(cfg.warehouse, business_date)
+        send(alerts)
+        return len(alerts)
 
     @task(execution_timeout=dt.timedelta(hours=1), outlets=[BI_EXPORT])
     def export_for_bi() -> str:
@@ -144,7 +162,8 @@ def consortium_kpi_nightly():
 
     codes = land_reference()
     ingested = ingest.partial(registry_codes=codes).expand(kind=list(KINDS))
-    ingested >> dbt_build() >> audit() >> publish() >> export_for_bi()
+    published = ingested >> dbt_build() >> audit() >> publish()
+    published >> [export_for_bi(), alert_office()]
 
 
 consortium_kpi_nightly()

@@ -6,17 +6,13 @@ Values are stored unrounded in the marts; they are rounded here, for display onl
 from __future__ import annotations
 
 import math
-from dataclasses import dataclass
+
+# The watch and alert lines: one rule, shared with the night's KPI alerts.
+from warehouse.kpi_lines import Lines, band, lines_for  # noqa: F401 - the dashboard's names
 
 # How a share is shown: 62.3%. How yuan are shown: ¥12,345.68.
 PERCENT_DECIMALS = 1
 YUAN_DECIMALS = 2
-
-# Watch and alert lines of the rankings (the registry has targets, not tolerances): a value that
-# misses its target is "watch" (关注) while within this margin of it, "alert" (预警) beyond it.
-# Shares: 5 percentage points. Yuan: 5 % of the target.
-WATCH_MARGIN_SHARE = 0.05
-WATCH_MARGIN_YUAN_FRACTION = 0.05
 
 SEP = " · "
 
@@ -112,34 +108,6 @@ def met_label(meets_target: bool | None, value: float | None, target: float | No
     if _missing(target):
         return "无目标 no target"
     return "达标 met" if bool(meets_target) else "未达标 missed"
-
-
-@dataclass(frozen=True)
-class Lines:
-    """The watch line (the target itself) and the alert line (the target less the margin)."""
-
-    watch: float
-    alert: float
-
-
-def lines_for(target: float | None, unit: str, better: str) -> Lines | None:
-    if _missing(target):
-        return None
-    target = float(target)
-    margin = abs(target) * WATCH_MARGIN_YUAN_FRACTION if unit == "yuan" else WATCH_MARGIN_SHARE
-    alert = target - margin if better == "higher" else target + margin
-    return Lines(watch=target, alert=alert)
-
-
-def band(value: float | None, target: float | None, unit: str, better: str) -> str | None:
-    """`ok` (target met), `watch` (missed, within the margin), `alert` (missed beyond it)."""
-    lines = lines_for(target, unit, better)
-    if lines is None or _missing(value):
-        return None
-    value = float(value)
-    if better == "higher":
-        return "ok" if value >= lines.watch else "watch" if value >= lines.alert else "alert"
-    return "ok" if value <= lines.watch else "watch" if value <= lines.alert else "alert"
 
 
 BAND_LABELS = {

@@ -1,13 +1,13 @@
-"""What the Airflow DAG needs beyond the night's steps: settings and the failure alert."""
+"""What the Airflow DAG needs beyond the night's steps: settings, the lock, the alerts."""
 
 from __future__ import annotations
 
 import contextlib
-import json
 import logging
 import os
-import urllib.request
 from typing import TYPE_CHECKING
+
+from airflow.sdk import BaseNotifier
 
 from ingest.pseudonym import KEY_ENV, PseudonymKey
 
@@ -67,25 +67,28 @@ def pseudonym_key() -> PseudonymKey:
     return PseudonymKey(value.encode())
 
 
-def notify_failure(context: dict) -> None:
-    """on_failure_callback: log an alert and POST it to KPI_ALERT_WEBHOOK when one is set."""
-    ti = context.get("task_instance")
-    alert = {
-        "dag_id": getattr(ti, "dag_id", None),
-        "task_id": getattr(ti, "task_id", None),
-        "run_id": context.get("run_id"),
-        "logical_date": str(context.get("logical_date")),
-        "error": str(context.get("exception"))[:1000],
-        "consequence": "nothing was published; the last good warehouse stays readable",
-    }
-    log.error("KPI night failed: %s", json.dumps(alert, ensure_ascii=False))
-    url = setting("KPI_ALERT_WEBHOOK")
-    if not url:
-        return
-    request = urllib.request.Request(
-        url, data=json.dumps(alert).encode(), headers={"Content-Type": "application/json"}
-    )
-    try:
-        urllib.request.urlopen(request, timeout=10).close()  # noqa: S310 - deployment-set URL
-    except OSError as exc:
-        log.error("could not deliver the alert to KPI_ALERT_WEBHOOK: %s", exc)
+class NightNotifier(BaseNotifier):
+    """The night's alerts through Airflow's notifier interface: a failed task's bilingual alert
+    (on_failure_callback), to the task log and to KPI_ALERT_WEBHOOK in KPI_ALERT_FORMAT
+    (json, wecom or dingtalk; payloads in `night.alerts`)."""
+
+    def notify(self, context) -> None:
+        from night.alerts import failure_alert
+
+        alert = failure_alert(dict(context))
+        send([alert])
+        try:  # the run log `kpi status` reads: the DAG's nights beside kpi run's
+            from night.steps import record_run
+
+            status = "published_step_failed" if alert.facts["published"] else "failed"
+            record_run(night_config(), status, f"{alert.title}: {alert.facts['error']}", "airflow")
+        except Exception as exc:  # noqa: BLE001 - the alert must not fail on a broken log
+            log.error("could not record the failed night in the run log: %s", exc)
+
+
+def send(alerts) -> int:
+    """Deliver alerts to the log and the webhook; returns how many reached the webhook."""
+    from night.alerts import deliver
+
+    url, style = setting("KPI_ALERT_WEBHOOK"), setting("KPI_ALERT_FORMAT") or "json"
+    return sum(deliver(alert, url, style) for alert in alerts)

@@ -294,8 +294,9 @@ def registry_warnings(cfg: NightConfig) -> list[str]:
     return [f"{finding} {code} ({detail})" for finding, code, detail in rows]
 
 
-def record_run(cfg: NightConfig, status: str, message: str) -> None:
-    """Append the night's outcome to the lake's run log (kept even when nothing is published)."""
+def record_run(cfg: NightConfig, status: str, message: str, runner: str = "kpi run") -> None:
+    """Append the night's outcome to the lake's run log (kept even when nothing is published):
+    `kpi run`'s nights and the DAG's (`runner` names which), for `kpi status`."""
     import pyarrow as pa
 
     from ingest.deliveries import utc_now
@@ -305,6 +306,7 @@ def record_run(cfg: NightConfig, status: str, message: str) -> None:
     row = {
         "finished_at": now,
         "status": status,
+        "runner": runner,
         "message": message[:2000],
         "warehouse": str(cfg.warehouse),
     }
@@ -318,7 +320,8 @@ def recent_runs(lake_dir: Path, limit: int = 10) -> str:
         return ""
     con = duckdb.connect()
     rel = con.sql(
-        f"SELECT finished_at, status, message FROM read_parquet({sql_list(files)}) "
-        "ORDER BY finished_at DESC"
+        # union_by_name: logs written before `runner` existed read as NULL there
+        f"SELECT finished_at, status, runner, message FROM read_parquet({sql_list(files)}, "
+        "union_by_name = true) ORDER BY finished_at DESC"
     )
     return str(rel)

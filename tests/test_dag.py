@@ -43,8 +43,9 @@ def test_dag_is_the_documented_runbook(dag):
         "ingest": ["dbt_build"],
         "dbt_build": ["audit"],
         "audit": ["publish"],
-        "publish": ["export_for_bi"],
+        "publish": ["alert_office", "export_for_bi"],
         "export_for_bi": [],
+        "alert_office": [],
     }
 
 
@@ -110,13 +111,27 @@ def test_airflow_dags_test_runs_a_night_of_2024_and_publishes_that_date(tmp_path
     output = run.stdout + run.stderr
     assert run.returncode == 0, output[-3000:]
     assert "state=success" in output
-    for task_id in ("land_reference", "ingest", "dbt_build", "audit", "publish", "export_for_bi"):
+    tasks = (
+        "land_reference",
+        "ingest",
+        "dbt_build",
+        "audit",
+        "publish",
+        "export_for_bi",
+        "alert_office",
+    )
+    for task_id in tasks:
         assert f"task_id={task_id}" in output, f"{task_id} did not run"
     with duckdb.connect(str(tmp_path / "kpi.duckdb"), read_only=True) as con:
         assert con.sql("SELECT visit_id FROM fct_visits").fetchall() == [("v1",)]
         assert con.sql("SELECT reason FROM quarantine_rows").fetchall() == [("invalid_enum",)]
         months = con.sql("SELECT DISTINCT month::VARCHAR FROM kpi_monthly").fetchall()
         assert months == [("2024-02-01",)]
+    # kpi status lists the DAG's nights too
+    from night.steps import recent_runs
+
+    runs = recent_runs(tmp_path / "kpi.lake")
+    assert "airflow" in runs and "published" in runs and "night of 2024-02-20" in runs
 
 
 def test_the_pseudonym_key_is_masked_in_airflow_logs(monkeypatch):

@@ -170,3 +170,18 @@ def test_gx_data_docs_of_a_night(first_night, tmp_path):
     assert index.exists()
     results = list((index.parent / "validations").rglob("*.html"))
     assert len(results) == len(KINDS)  # one per extract kind
+
+
+def test_the_night_alerts_read_the_published_tables(first_night):
+    """The alert queries run on the tables the dbt project really publishes."""
+    from night.alerts import night_alerts
+
+    alerts = {a.kind: a for a in night_alerts(first_night, dt.date.fromisoformat(BUSINESS_DATE))}
+    with duckdb.connect(str(first_night), read_only=True) as con:
+        missing = con.sql(
+            "SELECT source_code FROM delivery_status WHERE is_expected AND NOT is_delivered "
+            f"AND business_date = DATE '{BUSINESS_DATE}' ORDER BY ALL"
+        ).fetchall()
+    assert missing  # the registry's other members sent nothing that day
+    assert [(m["source_code"],) for m in alerts["missing_files"].facts["missing"]] == missing
+    assert set(alerts) <= {"kpi_lines", "missing_files"}

@@ -19,6 +19,7 @@ select
     source,
     extract_kind,
     parts_add_up,
+    plausibility_min_denominator as min_denominator,
     display_order
 
 from registry
