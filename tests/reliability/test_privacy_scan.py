@@ -86,6 +86,8 @@ def test_nothing_a_night_writes_holds_a_clear_id(tmp_path):
     ]
     leaks = {str(p.relative_to(tmp_path)): ids for p in written if (ids := ids_in_file(p))}
     assert leaks == {}
+    scanned = sum(p.stat().st_size for p in written)
+    print(f"figures: scanned {len(written)} files, {scanned:,} bytes a night wrote, for clear IDs")
     assert len(written) > 20  # lake, audit, warehouse, export, dbt target and logs
     # the landing zone itself does hold IDs: the scan can find them
     assert any(ids_in_file(p) for p in landing.rglob("visits.csv"))

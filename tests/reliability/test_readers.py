@@ -66,6 +66,7 @@ def test_a_long_lived_reader_sees_every_new_night(tmp_path):
         publish(work, warehouse)
     out, _ = reader.communicate(timeout=90)
     result = json.loads(out.splitlines()[-1])
+    print(f"figures: a long-lived reader made {result['reads']} reads, {result['failed']} failed")
     assert result["failed"] == 0 and result["reads"] > 4
     assert result["seen"] == [1, 2, 3, 4]  # every night, in a process still holding night 1
     assert result["held"] == 1  # the held connection keeps its snapshot
