@@ -36,8 +36,9 @@ The night of business date **D** (the run's data interval starts on D, Asia/Shan
 3. **dbt_build** — copy the published warehouse to a working file, update schema `raw` to the
    lake's deliveries of business dates up to D (by what it gained, replaced or, in a backfill,
    holds of later dates), and run `dbt build` (models, data tests, unit tests; the facts
-   recompute the changed keys only). The task log lists every model and test with its status
-   and time.
+   recompute the changed keys only), then `dbt source freshness` judged on D (the run log
+   keeps its verdict per kind). The task log lists every model and test with its status and
+   time.
 4. **audit** — reconcile every file (read = loaded + quarantined), compare lake rows with the
    audit, scan every text column for clear resident IDs.
 5. **publish** — atomically replace the published DuckDB file.
@@ -117,7 +118,7 @@ def consortium_kpi_nightly():
 
         business_date = data_interval_start.in_timezone("Asia/Shanghai").date()
         with locked_night() as cfg:
-            nodes = night.build(cfg, as_of=business_date)
+            nodes = night.build(cfg, as_of=business_date, runner="airflow")
         for n in nodes:  # the per-model and per-test result, in the task log
             print(f"{n['status']:>8}  {n['seconds']:>7.2f}s  {n['node']}")
         return dict(Counter(n["status"] for n in nodes))

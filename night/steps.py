@@ -33,7 +33,7 @@ from warehouse.publish import (
     start_working_copy,
     working_path,
 )
-from warehouse.transform import DBT_PROJECT_DIR, run_dbt
+from warehouse.transform import DBT_PROJECT_DIR, freshness_summary, run_dbt, source_freshness
 
 log = logging.getLogger(__name__)
 
@@ -188,15 +188,30 @@ def ingest(
     return summary
 
 
-def build(cfg: NightConfig, as_of: dt.date | None = None) -> list[dict]:
+def build(cfg: NightConfig, as_of: dt.date | None = None, runner: str = "kpi run") -> list[dict]:
     """Working file := last published + the lake's current raw state (of business dates up to
-    `as_of` when given: the night of that date), then `dbt build`."""
+    `as_of` when given: the night of that date), then `dbt build`, then `dbt source freshness`
+    judged on the night's business date (`as_of`, else the latest delivered), whose verdict
+    goes to the run log."""
     work = start_working_copy(cfg.warehouse)
     with duckdb.connect(str(work)) as con:
         load_raw_schema(con, cfg.lake, as_of)
+        latest = con.execute("SELECT max(business_date) FROM raw.ingest_files").fetchone()[0]
     if not (DBT_PROJECT_DIR / "dbt_project.yml").exists():  # fail closed: never publish raw only
         raise FileNotFoundError(f"no dbt project at {DBT_PROJECT_DIR}: nothing to build")
-    return run_dbt(NIGHTLY_BUILD, work, cfg.warehouse)
+    nodes = run_dbt(NIGHTLY_BUILD, work, cfg.warehouse)
+    business_date = as_of or latest
+    if business_date is not None:
+        verdicts = source_freshness(work, cfg.warehouse, business_date)
+        summary = freshness_summary(verdicts)
+        log.info("source freshness as of %s: %s", business_date, summary)
+        record_run(cfg, "freshness", f"as of {business_date}: {summary}", runner)
+        nodes += [
+            {"node": f"freshness.{v['source']}", "status": v["status"], "seconds": 0.0,
+             "message": None if v["age_hours"] is None else f"{v['age_hours']:g} h old"}
+            for v in verdicts
+        ]  # fmt: skip
+    return nodes
 
 
 def _audit_stamp_path(work: Path) -> Path:

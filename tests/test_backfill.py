@@ -55,6 +55,12 @@ def test_a_backfilled_night_publishes_its_own_date_and_the_next_night_its_own(tm
 
     dag_night(cfg, D1)
     first = snapshot(cfg)
+    # freshness is judged on the night's business date: a 2024 night is fresh, not years old
+    log = cfg.lake_dir / "audit" / "runs" / "*.parquet"
+    messages = duckdb.sql(f"SELECT message FROM read_parquet('{log}', union_by_name = true)")
+    assert any(
+        f"as of {D1}: " in m and "lake.visits pass (24 h)" in m for (m,) in messages.fetchall()
+    )
     with duckdb.connect(str(cfg.warehouse), read_only=True) as con:
         assert con.sql("SELECT visit_id FROM fct_visits").fetchall() == [("a1",)]
     dag_night(cfg, D2)

@@ -185,3 +185,16 @@ def test_the_night_alerts_read_the_published_tables(first_night):
     assert missing  # the registry's other members sent nothing that day
     assert [(m["source_code"],) for m in alerts["missing_files"].facts["missing"]] == missing
     assert set(alerts) <= {"kpi_lines", "missing_files"}
+
+
+def test_source_freshness_judged_on_the_business_date_is_in_the_run_log(first_night):
+    log = first_night.with_name("kpi.lake") / "audit" / "runs" / "*.parquet"
+    runs = "\n".join(
+        m
+        for (m,) in duckdb.sql(
+            f"SELECT message FROM read_parquet('{log}', union_by_name = true)"
+        ).fetchall()
+    )
+    assert f"as of {BUSINESS_DATE}: " in runs
+    assert "lake.visits pass (24 h)" in runs  # delivered on the night's own business date
+    assert "lake.referrals never delivered" in runs  # an empty kind is named, not aged

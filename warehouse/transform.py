@@ -82,6 +82,54 @@ def run_dbt(args: list[str], database: Path, warehouse: Path) -> list[dict]:
     return nodes
 
 
+def source_freshness(database: Path, warehouse: Path, business_date) -> list[dict]:
+    """`dbt source freshness` judged on `business_date` (see the lake source's config): one
+    verdict per extract kind (pass, warn, error). A stale source is news for the office, not a
+    reason to withhold the night, so this never raises on a verdict; a dbt that cannot run at
+    all is reported as `runtime error`."""
+    paths = dbt_paths(warehouse)
+    dbt = Path(sys.executable).with_name("dbt")
+    sources_file = paths["target"] / "sources.json"
+    sources_file.unlink(missing_ok=True)
+    command = [
+        str(dbt), "source", "freshness",
+        "--vars", json.dumps({"freshness_business_date": str(business_date)}),
+        "--project-dir", str(DBT_PROJECT_DIR),
+        "--profiles-dir", str(DBT_PROJECT_DIR),
+        "--target-path", str(paths["target"]),
+        "--log-path", str(paths["logs"]),
+    ]  # fmt: skip
+    env = {**os.environ, "KPI_DBT_DATABASE": str(database.absolute())}
+    done = subprocess.run(
+        command, env=env, capture_output=True, text=True, check=False, preexec_fn=_die_with_parent
+    )
+    if not sources_file.exists():
+        tail = " ".join(done.stdout.splitlines()[-3:])
+        return [{"source": "lake", "status": "runtime error", "age_hours": None, "message": tail}]
+    verdicts = []
+    for r in json.loads(sources_file.read_text())["results"]:
+        age = r.get("max_loaded_at_time_ago_in_s")
+        never = str(r.get("max_loaded_at", "")).startswith("0001-")  # dbt's stand-in for none
+        verdicts.append(
+            {
+                "source": r["unique_id"].removeprefix("source.consortium_kpi."),
+                "status": "never delivered" if never else r["status"],
+                "age_hours": None if age is None or never else round(age / 3600, 1),
+                "max_loaded_at": None if never else r.get("max_loaded_at"),
+            }
+        )
+    return sorted(verdicts, key=lambda v: v["source"])
+
+
+def freshness_summary(verdicts: list[dict]) -> str:
+    """`freshness as of D: lake.visits pass (24 h), ...`, for the run log."""
+    return ", ".join(
+        f"{v['source']} {v['status']}"
+        + (f" ({v['age_hours']:g} h)" if v.get("age_hours") is not None else "")
+        for v in verdicts
+    )
+
+
 def verify_incremental(warehouse: str | Path) -> dict[str, list]:
     """On two copies of the published file: the in_sync_with tests, and a `--full-refresh`
     build whose marts must equal the incremental ones row for row. Returns the differing rows
