@@ -93,13 +93,16 @@ def source_freshness(database: Path, warehouse: Path, business_date) -> list[dic
     sources_file.unlink(missing_ok=True)
     command = [
         str(dbt), "source", "freshness",
-        "--vars", json.dumps({"freshness_business_date": str(business_date)}),
         "--project-dir", str(DBT_PROJECT_DIR),
         "--profiles-dir", str(DBT_PROJECT_DIR),
         "--target-path", str(paths["target"]),
         "--log-path", str(paths["logs"]),
     ]  # fmt: skip
-    env = {**os.environ, "KPI_DBT_DATABASE": str(database.absolute())}
+    env = {
+        **os.environ,
+        "KPI_DBT_DATABASE": str(database.absolute()),
+        "KPI_FRESHNESS_BUSINESS_DATE": str(business_date),
+    }
     done = subprocess.run(
         command, env=env, capture_output=True, text=True, check=False, preexec_fn=_die_with_parent
     )
