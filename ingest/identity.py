@@ -27,6 +27,16 @@ def mask_ids_sql(expression: str) -> str:
     )
 
 
+def check_char_matches_sql(expression: str) -> str:
+    """SQL, true when the 18-character upper-case `expression` ends in the check character of
+    its first 17 digits (vectorised: the weighted digit sum, mod 11, into CHECK_CHARS)."""
+    total = " + ".join(
+        f"try_cast(substr({expression}, {i + 1}, 1) AS INTEGER) * {w}"
+        for i, w in enumerate(WEIGHTS)
+    )
+    return f"substr('{CHECK_CHARS}', (({total}) % 11) + 1, 1) = substr({expression}, 18, 1)"
+
+
 def check_char(first17: str) -> str:
     """The 18th character of a resident ID whose first 17 digits are given."""
     return CHECK_CHARS[sum(int(d) * w for d, w in zip(first17, WEIGHTS, strict=True)) % 11]

@@ -25,7 +25,7 @@ from ingest.contract import (
     Kind,
     lake_columns,
 )
-from ingest.identity import CHECK_CHARS, WEIGHTS, mask_ids_sql
+from ingest.identity import check_char_matches_sql, mask_ids_sql
 from ingest.pseudonym import PseudonymKey, sql_hmac
 from ingest.sqltext import sql_case, sql_literal, sql_try_date
 
@@ -36,12 +36,9 @@ ICD10_SHAPE = r"[A-Z][0-9][0-9A-Z](\.[0-9A-Za-z]{0,10})?"
 # The patient ID, upper-cased so that a lower-case check character 'x' names the same person.
 PID = "upper(patient_id)"
 _ID_SHAPE = f"regexp_full_match({PID}, '[0-9]{{17}}[0-9X]')"
-_ID_SUM = " + ".join(
-    f"try_cast(substr({PID}, {i + 1}, 1) AS INTEGER) * {w}" for i, w in enumerate(WEIGHTS)
-)
 _ID_BIRTH = f"try_strptime(substr({PID}, 7, 8), '%Y%m%d')::DATE"
 ID_VALID = (
-    f"({_ID_SHAPE} AND substr('{CHECK_CHARS}', (({_ID_SUM}) % 11) + 1, 1) = substr({PID}, 18, 1)"
+    f"({_ID_SHAPE} AND {check_char_matches_sql(PID)}"
     f" AND {_ID_BIRTH} BETWEEN DATE '1900-01-01' AND $business_date)"
 )
 

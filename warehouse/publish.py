@@ -20,7 +20,7 @@ from pathlib import Path
 import duckdb
 
 from ingest.contract import KINDS, REFERENCE_FILES, Kind, lake_columns
-from ingest.identity import CLEAR_ID_PATTERN, is_valid_id
+from ingest.identity import CLEAR_ID_PATTERN, check_char_matches_sql
 from ingest.lake import Lake, read_parquet_sql
 from ingest.sqltext import sql_literal
 from ingest.validation import DELIVERY_ID
@@ -230,24 +230,41 @@ def audit(con: duckdb.DuckDBPyConnection) -> list[str]:
 
 
 def find_clear_ids(con: duckdb.DuckDBPyConnection) -> set[str]:
-    """Every text column of every table: any value holding a well-formed resident ID."""
-    found = set()
-    columns = con.sql(
+    """Every text column of every table: any value holding a well-formed resident ID (the
+    ID's shape standing alone, with a correct check character). One vectorised query per table
+    judges all its text columns and every row (no sample), in SQL."""
+    columns: dict[tuple[str, str], list[str]] = {}
+    for schema, table, column in con.sql(
         # Tables only: a view holds no data of its own, and scanning one re-runs its query.
         "SELECT c.table_schema, c.table_name, c.column_name FROM information_schema.columns c "
         "JOIN information_schema.tables t USING (table_catalog, table_schema, table_name) "
         "WHERE c.data_type = 'VARCHAR' AND c.table_catalog = current_database() "
-        "AND t.table_type = 'BASE TABLE'"
-    ).fetchall()
-    for schema, table, column in columns:
+        "AND t.table_type = 'BASE TABLE' ORDER BY ALL"
+    ).fetchall():
+        columns.setdefault((schema, table), []).append(column)
+    found = set()
+    for (schema, table), names in columns.items():
+        counts = ", ".join(_clear_id_count(name) for name in names)
         hits = con.execute(
-            f'SELECT regexp_extract("{column}", ?, 2) FROM "{schema}"."{table}" '
-            f'WHERE regexp_matches("{column}", ?) LIMIT 1000',
-            [CLEAR_ID_PATTERN, CLEAR_ID_PATTERN],
-        ).fetchall()
-        if any(is_valid_id(h[0].upper()) for h in hits):
-            found.add(f"{schema}.{table}.{column}")
+            f"SELECT {counts} FROM {_ident(schema)}.{_ident(table)}", {"pattern": CLEAR_ID_PATTERN}
+        ).fetchone()
+        found |= {f"{schema}.{table}.{n}" for n, hit in zip(names, hits, strict=True) if hit}
     return found
+
+
+def _ident(name: str) -> str:
+    return '"' + name.replace('"', '""') + '"'
+
+
+def _clear_id_count(column: str) -> str:
+    """How many values of `column` hold a valid resident ID. The cheap tests come first: a
+    value shorter than an ID, or without 17 digits in a row, is never run through the rest."""
+    value = _ident(column)
+    found = f"upper(regexp_extract({value}, $pattern, 2))"
+    return (
+        f"count(*) FILTER (length({value}) >= 18 AND regexp_matches({value}, '[0-9]{{17}}') "
+        f"AND regexp_matches({value}, $pattern) AND {check_char_matches_sql(found)})"
+    )
 
 
 def publish(work: Path, warehouse: Path) -> None:
