@@ -1005,3 +1005,23 @@ def test_marts_export_as_parquet_and_a_duckdb_1x_file_atomically(warehouse, tmp_
     assert not list(tmp_path.glob(".kpi.marts.*.building")) and not list(
         tmp_path.glob(".kpi.marts.link-*")
     )
+
+
+def test_the_delivery_grid_shows_every_delivered_day_as_a_day():
+    """Day labels such as 03-01 read as dates put the grid in 2003 and dropped days 13-21."""
+    import pandas as pd
+
+    from dashboard.views.completeness import delivery_grid
+
+    days = pd.date_range("2026-03-01", "2026-03-31")
+    grid = pd.DataFrame(
+        {
+            "business_date": list(days) * 2,
+            "source_name": ["甲"] * len(days) + ["乙"] * len(days),
+            "state": ["loaded"] * (2 * len(days) - 1) + ["missing"],
+        }
+    )
+    fig = delivery_grid(grid)
+    assert fig.layout.xaxis.type == "category"
+    assert list(fig.data[0].x) == [f"03-{d:02d}" for d in range(1, 32)]
+    assert list(fig.data[0].y) == ["乙", "甲"]

@@ -80,40 +80,7 @@ def render(consortium_id: str, consortia: pd.DataFrame) -> None:
     ) or (kinds[0] if kinds else None)
     if kind:
         grid = slots[slots["kind"] == kind]
-        states = list(L.SLOT_STATES)
-        pivot = grid.pivot_table(
-            index="source_name", columns="business_date", values="state", aggfunc="first"
-        )
-        z = pivot.map(lambda s: states.index(s) if isinstance(s, str) else None)
-        n = len(states)
-        scale = []
-        for i, s in enumerate(states):
-            scale += [[i / n, L.SLOT_COLOURS[s]], [(i + 1) / n, L.SLOT_COLOURS[s]]]
-        fig = go.Figure(
-            go.Heatmap(
-                z=z.values,
-                x=[pd.Timestamp(c).strftime("%m-%d") for c in pivot.columns],
-                y=list(pivot.index),
-                zmin=-0.5,
-                zmax=n - 0.5,
-                colorscale=scale,
-                xgap=1,
-                ygap=1,
-                text=pivot.map(
-                    lambda s: (
-                        L.bi(*L.SLOT_STATES[s])
-                        if isinstance(s, str)
-                        else "未报送，非预期 · not expected"
-                    )
-                ).values,
-                hovertemplate="%{y} · %{x}<br>%{text}<extra></extra>",
-                colorbar={
-                    "tickvals": list(range(n)),
-                    "ticktext": [L.bi(*L.SLOT_STATES[s]) for s in states],
-                },
-            )
-        )
-        fig.update_layout(height=min(2400, 120 + 16 * len(pivot)), margin={"t": 10, "b": 10})
+        fig = delivery_grid(grid)
         st.caption(
             "每格为一个（日期、报送单位）：绿色已入库，橙色整文件隔离，红色缺报，蓝色非预期报送。"
             " One cell per (business date, source): green loaded, orange quarantined whole,"
@@ -179,3 +146,44 @@ def render(consortium_id: str, consortia: pd.DataFrame) -> None:
         L.bi("最近隔离的行（标识已假名化）", "latest quarantined rows (identifiers pseudonymised)")
     ):
         st.dataframe(load("quarantine_sample"), hide_index=True, key="dq-sample")
+
+
+def delivery_grid(grid: pd.DataFrame) -> go.Figure:
+    """The (business date x source) grid of one kind's slots. The day labels ("03-01") are
+    categories: read as dates, plotly put them in 2003 and dropped days."""
+    states = list(L.SLOT_STATES)
+    pivot = grid.pivot_table(
+        index="source_name", columns="business_date", values="state", aggfunc="first"
+    )
+    z = pivot.map(lambda s: states.index(s) if isinstance(s, str) else None)
+    n = len(states)
+    scale = []
+    for i, s in enumerate(states):
+        scale += [[i / n, L.SLOT_COLOURS[s]], [(i + 1) / n, L.SLOT_COLOURS[s]]]
+    fig = go.Figure(
+        go.Heatmap(
+            z=z.values,
+            x=[pd.Timestamp(c).strftime("%m-%d") for c in pivot.columns],
+            y=list(pivot.index),
+            zmin=-0.5,
+            zmax=n - 0.5,
+            colorscale=scale,
+            xgap=1,
+            ygap=1,
+            text=pivot.map(
+                lambda s: (
+                    L.bi(*L.SLOT_STATES[s])
+                    if isinstance(s, str)
+                    else "未报送，非预期 · not expected"
+                )
+            ).values,
+            hovertemplate="%{y} · %{x}<br>%{text}<extra></extra>",
+            colorbar={
+                "tickvals": list(range(n)),
+                "ticktext": [L.bi(*L.SLOT_STATES[s]) for s in states],
+            },
+        )
+    )
+    fig.update_xaxes(type="category")
+    fig.update_layout(height=min(2400, 120 + 16 * len(pivot)), margin={"t": 10, "b": 10})
+    return fig
