@@ -231,24 +231,24 @@ def audit(con: duckdb.DuckDBPyConnection) -> list[str]:
 
 def find_clear_ids(con: duckdb.DuckDBPyConnection) -> set[str]:
     """Every text column of every table: any value holding a well-formed resident ID (the
-    ID's shape standing alone, with a correct check character). One vectorised query per table
-    judges all its text columns and every row (no sample), in SQL."""
-    columns: dict[tuple[str, str], list[str]] = {}
-    for schema, table, column in con.sql(
+    ID's shape standing alone, with a correct check character), judged on every row in SQL.
+    One query per column, with the conditions as a WHERE: DuckDB then runs each test only on
+    the rows the cheaper ones before it let through (the same tests as aggregate FILTERs of one
+    query per table were 24x slower: measured on a province fct_visits)."""
+    columns = con.sql(
         # Tables only: a view holds no data of its own, and scanning one re-runs its query.
         "SELECT c.table_schema, c.table_name, c.column_name FROM information_schema.columns c "
         "JOIN information_schema.tables t USING (table_catalog, table_schema, table_name) "
         "WHERE c.data_type = 'VARCHAR' AND c.table_catalog = current_database() "
         "AND t.table_type = 'BASE TABLE' ORDER BY ALL"
-    ).fetchall():
-        columns.setdefault((schema, table), []).append(column)
+    ).fetchall()
     found = set()
-    for (schema, table), names in columns.items():
-        counts = ", ".join(_clear_id_count(name) for name in names)
-        hits = con.execute(
-            f"SELECT {counts} FROM {_ident(schema)}.{_ident(table)}", {"pattern": CLEAR_ID_PATTERN}
-        ).fetchone()
-        found |= {f"{schema}.{table}.{n}" for n, hit in zip(names, hits, strict=True) if hit}
+    for schema, table, column in columns:
+        hit = con.execute(
+            f"SELECT 1 FROM {_ident(schema)}.{_ident(table)} WHERE {_holds_clear_id(column)} LIMIT 1"
+        ).fetchall()
+        if hit:
+            found.add(f"{schema}.{table}.{column}")
     return found
 
 
@@ -256,14 +256,14 @@ def _ident(name: str) -> str:
     return '"' + name.replace('"', '""') + '"'
 
 
-def _clear_id_count(column: str) -> str:
-    """How many values of `column` hold a valid resident ID. The cheap tests come first: a
-    value shorter than an ID, or without 17 digits in a row, is never run through the rest."""
-    value = _ident(column)
-    found = f"upper(regexp_extract({value}, $pattern, 2))"
+def _holds_clear_id(column: str) -> str:
+    """SQL, true when a value of `column` holds a valid resident ID. The cheap tests come
+    first: a value shorter than an ID, or without 17 digits in a row, goes no further."""
+    value, pattern = _ident(column), sql_literal(CLEAR_ID_PATTERN)  # a literal: compiled once
+    found = f"upper(regexp_extract({value}, {pattern}, 2))"
     return (
-        f"count(*) FILTER (length({value}) >= 18 AND regexp_matches({value}, '[0-9]{{17}}') "
-        f"AND regexp_matches({value}, $pattern) AND {check_char_matches_sql(found)})"
+        f"length({value}) >= 18 AND regexp_matches({value}, '[0-9]{{17}}') "
+        f"AND regexp_matches({value}, {pattern}) AND {check_char_matches_sql(found)}"
     )
 
 
