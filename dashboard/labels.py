@@ -5,10 +5,9 @@ Values are stored unrounded in the marts; they are rounded here, for display onl
 
 from __future__ import annotations
 
-import math
-
 # The watch and alert lines: one rule, shared with the night's KPI alerts.
 from warehouse.kpi_lines import Lines, band, lines_for  # noqa: F401 - the dashboard's names
+from warehouse.kpi_lines import is_missing as _missing
 
 # How a share is shown: 62.3%. How yuan are shown: ¥12,345.68.
 PERCENT_DECIMALS = 1
@@ -44,15 +43,6 @@ def part_units(kpi_id: str) -> tuple[str, str]:
 def bi(zh: str, en: str) -> str:
     """A bilingual label: Chinese first, English beside."""
     return f"{zh}{SEP}{en}"
-
-
-def _missing(value: object) -> bool:
-    if value is None:
-        return True
-    try:
-        return math.isnan(float(value))  # NaN / pandas NA from a NULL
-    except (TypeError, ValueError):
-        return True
 
 
 def format_value(value: float | None, unit: str) -> str:

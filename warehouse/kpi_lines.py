@@ -15,7 +15,8 @@ WATCH_MARGIN_SHARE = 0.05
 WATCH_MARGIN_YUAN_FRACTION = 0.05
 
 
-def _missing(value: object) -> bool:
+def is_missing(value: object) -> bool:
+    """None, NaN or anything that is not a number (a NULL read through pandas)."""
     if value is None:
         return True
     try:
@@ -33,7 +34,7 @@ class Lines:
 
 
 def lines_for(target: float | None, unit: str, better: str) -> Lines | None:
-    if _missing(target):
+    if is_missing(target):
         return None
     target = float(target)
     margin = abs(target) * WATCH_MARGIN_YUAN_FRACTION if unit == "yuan" else WATCH_MARGIN_SHARE
@@ -44,7 +45,7 @@ def lines_for(target: float | None, unit: str, better: str) -> Lines | None:
 def band(value: float | None, target: float | None, unit: str, better: str) -> str | None:
     """`ok` (target met), `watch` (missed, within the margin), `alert` (missed beyond it)."""
     lines = lines_for(target, unit, better)
-    if lines is None or _missing(value):
+    if lines is None or is_missing(value):
         return None
     value = float(value)
     if better == "higher":
@@ -55,4 +56,4 @@ def band(value: float | None, target: float | None, unit: str, better: str) -> s
 def pro_rata(target: float | None, month: int) -> float | None:
     """A year target as the line for a year-to-date value at the end of `month` (1-12): a
     completion of 13 % in March against a 100 % year target is on track, not a miss."""
-    return None if _missing(target) else float(target) * month / 12
+    return None if is_missing(target) else float(target) * month / 12
