@@ -99,7 +99,6 @@ def test_clear_id_scan_finds_a_planted_identifier(tmp_path):
     assert find_clear_ids(con) == {"main.t.note"}  # an ID inside a hex-like token is not one
 
 
-
 def test_clear_id_scan_judges_every_row_not_a_sample(tmp_path):
     """Numbers of an ID's shape with a wrong check character are not IDs; thousands of them
     ahead of one real ID (lower-case check character) must not hide it."""
@@ -111,6 +110,7 @@ def test_clear_id_scan_judges_every_row_not_a_sample(tmp_path):
     assert find_clear_ids(con) == set()
     con.execute("INSERT INTO t VALUES ('note ' || lower(?), 'x')", [real])
     assert find_clear_ids(con) == {'main.t.odd "name'}
+
 
 @pytest.mark.slow
 def test_a_reader_holding_the_file_does_not_block_the_next_night(zone, first_night):
