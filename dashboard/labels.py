@@ -9,9 +9,10 @@ from __future__ import annotations
 from warehouse.kpi_lines import Lines, band, lines_for  # noqa: F401 - the dashboard's names
 from warehouse.kpi_lines import is_missing as _missing
 
-# How a share is shown: 62.3%. How yuan are shown: ¥12,345.68.
+# How a share is shown: 62.3%. How yuan are shown: ¥12,345.68, and from ¥100,000 up in 万元.
 PERCENT_DECIMALS = 1
 YUAN_DECIMALS = 2
+YUAN_IN_WAN_FROM = 100_000
 
 SEP = " · "
 
@@ -61,9 +62,21 @@ def format_percent(value: float | None, decimals: int = PERCENT_DECIMALS) -> str
 
 
 def format_yuan(value: float | None, decimals: int = YUAN_DECIMALS) -> str:
+    """¥8,045.14; from ¥100,000 up in 万元 (ten thousand yuan), as the office reads budgets:
+    1,234.57 万元."""
     if _missing(value):
         return "—"
-    return f"¥{float(value):,.{decimals}f}"
+    value = float(value)
+    if abs(value) >= YUAN_IN_WAN_FROM:
+        return f"{value / 10_000:,.{decimals}f} 万元"
+    return f"¥{value:,.{decimals}f}"
+
+
+def format_change(change: float, unit: str) -> str:
+    """A month-on-month change: +1.2 个百分点 (percentage points) for shares, ±yuan for yuan."""
+    if unit == "yuan":
+        return ("+" if change >= 0 else "-") + format_yuan(abs(change))
+    return f"{100 * change:+.1f} 个百分点 pp"
 
 
 def format_count(value: float | None) -> str:
@@ -104,9 +117,17 @@ BAND_LABELS = {
     "ok": "达标 on target",
     "watch": "关注 watch",
     "alert": "预警 alert",
+    "too_few": "样本不足 too few records",
     None: "无目标或无数据 no target or no data",
 }
-BAND_COLOURS = {"ok": "#2e7d32", "watch": "#f9a825", "alert": "#c62828", None: "#9e9e9e"}
+BAND_COLOURS = {
+    "ok": "#2e7d32",
+    "watch": "#f9a825",
+    "alert": "#c62828",
+    "too_few": "#9e9e9e",
+    None: "#9e9e9e",
+}
+BAND_BADGES = {"ok": "green", "watch": "orange", "alert": "red", "too_few": "gray", None: "gray"}
 
 # Institution tiers (dbt seed institution_tiers; dim_institution carries tier_name_zh).
 TIERS: dict[str, tuple[str, str]] = {

@@ -144,7 +144,7 @@ def kpi_month(path: Path, consortium_id: str, month: dt.date) -> pd.DataFrame:
         )
         SELECT d.kpi_id, d.display_order, d.name_zh, d.name_en, d.unit, d.better,
                d.numerator AS numerator_text, d.denominator AS denominator_text, d.formula,
-               d.source, d.extract_kind, d.default_target, d.parts_add_up,
+               d.source, d.extract_kind, d.default_target, d.parts_add_up, d.min_denominator,
                k.month, k.numerator, k.denominator, k.value, k.target, k.meets_target,
                k.source_completeness, k.previous_value
         FROM kpi_definitions d

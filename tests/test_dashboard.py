@@ -28,6 +28,7 @@ from streamlit.testing.v1 import AppTest
 from dashboard import labels, queries
 from dashboard.views import claims
 from warehouse import bi_export as export
+from warehouse.kpi_lines import verdict
 
 REPO = Path(__file__).resolve().parent.parent
 APP = REPO / "dashboard" / "app.py"
@@ -129,8 +130,8 @@ def kpis(warehouse) -> pd.DataFrame:
     return mart(
         warehouse,
         "SELECT k.*, d.name_zh, d.name_en, d.unit, d.formula, d.numerator AS numerator_text, "
-        "d.denominator AS denominator_text, d.source, d.parts_add_up FROM kpi_monthly k "
-        "JOIN kpi_definitions d USING (kpi_id)",
+        "d.denominator AS denominator_text, d.source, d.parts_add_up, d.min_denominator "
+        "FROM kpi_monthly k JOIN kpi_definitions d USING (kpi_id)",
     )
 
 
@@ -193,19 +194,24 @@ def dataframe(at: AppTest, column: str, without: str | None = None) -> pd.DataFr
 
 
 def parse(shown: str) -> float | None:
-    """A displayed figure back to a number: '65.8%' -> 0.658, '¥8,045.14' -> 8045.14."""
+    """A displayed figure back to a number: '65.8%' -> 0.658, '¥8,045.14' -> 8045.14,
+    '1,234.57 万元' -> 12345700."""
     if shown == "—":
         return None
-    number = float(re.sub(r"[¥,%]", "", shown))
+    number = float(re.sub(r"[¥,%]|万元", "", shown).strip())
+    if shown.endswith("万元"):
+        return number * 10_000
     return number / 100 if shown.endswith("%") else number
 
 
 def close(shown: str, value: float | None, unit: str) -> bool:
-    """The displayed text is the mart value rounded for display (0.05 pp, or half a fen)."""
+    """The displayed text is the mart value rounded for display (0.05 pp, half a fen, or half
+    of 0.01 万元)."""
     got = parse(shown)
     if value is None or pd.isna(value):
         return got is None
-    return got is not None and abs(got - value) <= (0.00051 if unit != "yuan" else 0.0051)
+    tolerance = 0.00051 if unit != "yuan" else 50.01 if shown.endswith("万元") else 0.0051
+    return got is not None and abs(got - value) <= tolerance
 
 
 def same(a, b) -> bool:
@@ -228,6 +234,10 @@ def test_figures_are_formatted_as_percent_or_yuan_by_unit():
     assert labels.format_target(None, "ratio", "higher") == ""
     assert labels.bi("基层诊疗量占比", "primary care") == "基层诊疗量占比 · primary care"
     assert labels.format_part(1234.5, "yuan") == "¥1,234.50"
+    assert labels.format_yuan(12_345_678.9) == "1,234.57 万元"  # large amounts in 万元
+    assert labels.format_yuan(99_999.99) == "¥99,999.99"
+    assert labels.format_change(0.0123, "ratio") == "+1.2 个百分点 pp"
+    assert labels.format_change(-150_000, "yuan") == "-15.00 万元"
     assert labels.format_part(1234.0, "count") == "1,234"
     assert labels.format_points(7.25) == "7.2" and labels.format_points(None) == "—"
     assert labels.region_label("河源市", "441600") == "河源市（441600）"
@@ -405,11 +415,19 @@ def test_overview_shows_every_kpi_with_definition_as_in_the_mart(app, warehouse,
                     line["分子 Numerator"] == r.numerator
                     and line["分母 Denominator"] == r.denominator
                 )
-            met = rows[rows["value"].notna() & rows["target"].notna()]
-            assert (
-                shown["达标指标 · KPIs on target"]
-                == f"{int(met['meets_target'].sum())} / {len(met)}"
-            )
+            # judged as the night's alerts judge: too few records left out, year-to-date KPIs
+            # against their pro-rata line
+            reads = [
+                verdict(
+                    r.value, r.target, r.unit, r.better, kpi_id=r.kpi_id, month=month.month,
+                    denominator=r.denominator, min_denominator=r.min_denominator,
+                )
+                for r in rows.itertuples()
+            ]  # fmt: skip
+            for r, read in zip(rows.itertuples(), reads, strict=True):
+                assert overview.loc[r.kpi_id, "判断 Verdict"] == labels.BAND_LABELS[read]
+            judged = [v for v in reads if v in ("ok", "watch", "alert")]
+            assert shown["达标指标 · KPIs on target"] == f"{judged.count('ok')} / {len(judged)}"
             check_drill_downs(at, rows, mart_parts(warehouse, consortium, month))
 
 
@@ -1025,3 +1043,23 @@ def test_the_delivery_grid_shows_every_delivered_day_as_a_day():
     assert fig.layout.xaxis.type == "category"
     assert list(fig.data[0].x) == [f"03-{d:02d}" for d in range(1, 32)]
     assert list(fig.data[0].y) == ["乙", "甲"]
+
+
+def test_tables_show_no_raw_none_or_midnight_timestamps():
+    from dashboard.views.common import readable
+
+    frame = pd.DataFrame(
+        {
+            "day": pd.to_datetime(["2026-03-20", None]),
+            "at": pd.to_datetime(["2026-03-20 08:15:00", "2026-03-21 00:00:00"]),
+            "status": ["loaded", None],
+            "when": [pd.Timestamp("2026-03-20"), None],
+            "rows": [3, 4],
+        }
+    )
+    shown = readable(frame)
+    assert list(shown["day"]) == ["2026-03-20", "—"]
+    assert list(shown["at"]) == ["2026-03-20 08:15", "2026-03-21 00:00"]
+    assert list(shown["status"]) == ["loaded", "—"]
+    assert list(shown["when"]) == ["2026-03-20", "—"]
+    assert list(shown["rows"]) == [3, 4]  # numbers stay numbers for the table's formats

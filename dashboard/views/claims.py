@@ -13,7 +13,7 @@ import plotly.graph_objects as go
 import streamlit as st
 
 from dashboard import labels as L
-from dashboard.views.common import load
+from dashboard.views.common import load, table
 
 # The claims KPIs whose parts make up the tier table: (column, kpi_id, part).
 TIER_FIGURES = (
@@ -103,7 +103,7 @@ def render(consortium_id: str, month: dt.date, consortia: pd.DataFrame) -> None:
     st.subheader(L.bi("按机构层级的基金支出", "fund paid by institution tier"))
     st.plotly_chart(fig, key="claims-chart")
 
-    st.dataframe(
+    table(
         pd.DataFrame(
             {
                 "机构层级 Tier": y,

@@ -44,13 +44,41 @@ def load(name: str, *args):
 # --- formatting helpers -------------------------------------------------------------------------
 
 
+def readable(frame: pd.DataFrame) -> pd.DataFrame:
+    """A frame as people read it: an empty text or date cell shows as —, not "None"; a date
+    as 2026-03-20, not "2026-03-20 00:00:00" (a time only where there is one). Numbers are left
+    to the table's number formats."""
+    out = frame.copy()
+    for column in out.columns:
+        values = out[column]
+        if pd.api.types.is_datetime64_any_dtype(values):
+            present = values.dropna()
+            shape = "%Y-%m-%d" if (present == present.dt.normalize()).all() else "%Y-%m-%d %H:%M"
+            out[column] = values.dt.strftime(shape).where(values.notna(), "—")
+        elif not pd.api.types.is_numeric_dtype(values) and not pd.api.types.is_bool_dtype(values):
+            out[column] = values.map(_readable_cell).astype(object)
+    return out
+
+
+def _readable_cell(value: object) -> object:
+    if value is None or (isinstance(value, float) and value != value):
+        return "—"
+    if value is pd.NA or value is pd.NaT:
+        return "—"
+    if isinstance(value, pd.Timestamp):
+        return value.strftime("%Y-%m-%d" if value == value.normalize() else "%Y-%m-%d %H:%M")
+    return value
+
+
+def table(frame: pd.DataFrame, **kwargs) -> None:
+    """Every table of the pages: `st.dataframe` of the readable frame."""
+    st.dataframe(readable(frame), **kwargs)
+
+
 def delta_text(value: float | None, previous: float | None, unit: str) -> str | None:
     if pd.isna(value) or pd.isna(previous):
         return None
-    change = float(value) - float(previous)
-    if unit == "yuan":
-        return f"{'+' if change >= 0 else '-'}¥{abs(change):,.2f}"
-    return f"{100 * change:+.1f} pp"
+    return L.format_change(float(value) - float(previous), unit)
 
 
 def badge(meets_target: bool | None, value: float | None, target: float | None) -> str:

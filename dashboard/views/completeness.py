@@ -8,7 +8,7 @@ import plotly.graph_objects as go
 import streamlit as st
 
 from dashboard import labels as L
-from dashboard.views.common import load
+from dashboard.views.common import load, table
 
 
 def render(consortium_id: str, consortia: pd.DataFrame) -> None:
@@ -33,7 +33,7 @@ def render(consortium_id: str, consortia: pd.DataFrame) -> None:
         " claims; other KPIs: the member institutions' daily visits)."
     )
     completeness = load("source_completeness", consortium_id)
-    st.dataframe(
+    table(
         pd.DataFrame(
             {
                 "月份 Month": [f"{m:%Y-%m}" for m in completeness["month"]],
@@ -49,7 +49,7 @@ def render(consortium_id: str, consortia: pd.DataFrame) -> None:
 
     st.subheader(L.bi("报送情况", "deliveries by kind"))
     summary = load("delivery_summary", scope_id)
-    st.dataframe(
+    table(
         pd.DataFrame(
             {
                 "数据类型 Kind": [L.kind_label(k) for k in summary["kind"]],
@@ -92,7 +92,7 @@ def render(consortium_id: str, consortia: pd.DataFrame) -> None:
             f"**{L.bi('缺报与整文件隔离', 'missing and quarantined deliveries')}**: {len(problems)}"
         )
         if not problems.empty:
-            st.dataframe(
+            table(
                 problems[
                     [
                         "business_date",
@@ -128,7 +128,7 @@ def render(consortium_id: str, consortia: pd.DataFrame) -> None:
         legend={"orientation": "h", "y": -0.1},
     )
     st.plotly_chart(fig, key="dq-reasons-chart")
-    st.dataframe(
+    table(
         pd.DataFrame(
             {
                 "数据类型 Kind": [L.kind_label(k) for k in reasons["kind"]],
@@ -145,7 +145,7 @@ def render(consortium_id: str, consortia: pd.DataFrame) -> None:
     with st.expander(
         L.bi("最近隔离的行（标识已假名化）", "latest quarantined rows (identifiers pseudonymised)")
     ):
-        st.dataframe(load("quarantine_sample"), hide_index=True, key="dq-sample")
+        table(load("quarantine_sample"), hide_index=True, key="dq-sample")
 
 
 def delivery_grid(grid: pd.DataFrame) -> go.Figure:

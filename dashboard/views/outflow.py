@@ -10,7 +10,7 @@ import plotly.graph_objects as go
 import streamlit as st
 
 from dashboard import labels as L
-from dashboard.views.common import bar_chart, load
+from dashboard.views.common import bar_chart, load, table
 
 TOP = 15  # destinations in the charts (the tables list all)
 FIGURES = ["settlements", "inpatient", "total_amount", "fund_paid"]
@@ -86,7 +86,7 @@ def render(consortium_id: str, month: dt.date, consortia: pd.DataFrame) -> None:
             yuan=True,
             title="医保基金支付 fund paid",
         )
-        st.dataframe(
+        table(
             pd.DataFrame(
                 {
                     "医院 Hospital": names,
@@ -124,7 +124,7 @@ def render(consortium_id: str, month: dt.date, consortia: pd.DataFrame) -> None:
             yuan=True,
             title="医保基金支付 fund paid",
         )
-        st.dataframe(
+        table(
             pd.DataFrame(
                 {
                     "城市 City": city_names,
@@ -163,7 +163,7 @@ def render(consortium_id: str, month: dt.date, consortia: pd.DataFrame) -> None:
     fig.update_yaxes(tickprefix="¥", tickformat=",.0f", title="医保基金支付 fund paid")
     st.plotly_chart(fig, key="outflow-trend-chart")
     by_month = trend.groupby("month")[["settlements", "fund_paid"]].sum().reset_index()
-    st.dataframe(
+    table(
         pd.DataFrame(
             {
                 "月份 Month": [f"{m:%Y-%m}" for m in by_month["month"]],

@@ -17,7 +17,9 @@ from dashboard.views.common import (
     part_columns,
     parts_caption,
     parts_frame,
+    table,
 )
+from warehouse.kpi_lines import YEAR_TO_DATE_KPIS, judged_line, verdict
 
 CARD_COLUMNS = 3  # KPI cards per row
 
@@ -26,15 +28,20 @@ def render(consortium_id: str, month: dt.date) -> None:
     kpis = load("kpi_month", consortium_id, month)
     trend = load("kpi_trend", consortium_id)
     parts = load("institution_parts", consortium_id, month)  # every card's drill-down
-    with_target = kpis[kpis["target"].notna() & kpis["value"].notna()]
-    met = int(with_target["meets_target"].fillna(False).astype(bool).sum())
+    kpis = kpis.assign(verdict=[cell_verdict(r, month) for r in kpis.itertuples(index=False)])
+    judged = kpis[kpis["verdict"].isin(["ok", "watch", "alert"])]
+    met = int((judged["verdict"] == "ok").sum())
     completeness = kpis["source_completeness"].min()
 
     top = st.columns(4)
-    top[0].metric(L.bi("达标指标", "KPIs on target"), f"{met} / {len(with_target)}")
-    top[1].metric(
-        L.bi("未达标指标", "KPIs missing target"), f"{len(with_target) - met} / {len(with_target)}"
+    top[0].metric(
+        L.bi("达标指标", "KPIs on target"),
+        f"{met} / {len(judged)}",
+        help="样本不足的指标不计入；年度累计指标按进度线判断。"
+        " Cells with too few records are not counted; year-to-date KPIs are judged against"
+        " their pro-rata line.",
     )
+    top[1].metric(L.bi("未达标指标", "KPIs missing target"), f"{len(judged) - met} / {len(judged)}")
     top[2].metric(
         L.bi("数据完整性（最低）", "completeness (lowest)"), L.format_percent(completeness)
     )
@@ -54,7 +61,7 @@ def render(consortium_id: str, month: dt.date) -> None:
             card(row, history, parts[parts["kpi_id"] == row.kpi_id])
 
     st.subheader(L.bi("全部指标", "all KPIs") + f" · {month:%Y-%m}")
-    table = pd.DataFrame(
+    all_kpis = pd.DataFrame(
         {
             "指标": kpis["name_zh"],
             "Indicator": kpis["name_en"],
@@ -69,6 +76,7 @@ def render(consortium_id: str, month: dt.date) -> None:
                 L.met_label(m, v, t)
                 for m, v, t in zip(kpis["meets_target"], kpis["value"], kpis["target"], strict=True)
             ],
+            "判断 Verdict": [L.BAND_LABELS[known(v)] for v in kpis["verdict"]],
             "分子 Numerator": kpis["numerator"],
             "分母 Denominator": kpis["denominator"],
             "数据完整性 Completeness": kpis["source_completeness"],
@@ -76,8 +84,8 @@ def render(consortium_id: str, month: dt.date) -> None:
             "kpi_id": kpis["kpi_id"],
         }
     )
-    st.dataframe(
-        table,
+    table(
+        all_kpis,
         hide_index=True,
         key="overview-table",
         column_config={
@@ -105,6 +113,17 @@ def render(consortium_id: str, month: dt.date) -> None:
             name="目标 target",
             line={"dash": "dash", "color": L.BAND_COLOURS["ok"]},
         )
+        if kpi_id in YEAR_TO_DATE_KPIS:  # where a year-to-date value should be by each month
+            fig.add_scatter(
+                x=series["month"],
+                y=[
+                    judged_line(t, kpi_id, m.month)
+                    for t, m in zip(series["target"], series["month"], strict=True)
+                ],
+                mode="lines",
+                name="进度线 pro-rata line",
+                line={"dash": "dot", "color": L.BAND_COLOURS["watch"]},
+            )
     fig.update_layout(
         height=320, margin={"t": 10, "b": 10}, xaxis={"tickformat": "%Y-%m", "dtick": "M1"}
     )
@@ -114,13 +133,29 @@ def render(consortium_id: str, month: dt.date) -> None:
     st.plotly_chart(fig, key="trend-chart")
 
 
+def known(reads: object) -> str | None:
+    """A verdict back from a frame column (pandas stores the missing one as NaN)."""
+    return reads if isinstance(reads, str) else None
+
+
+def cell_verdict(row, month: dt.date) -> str | None:
+    """The rule of the watch and alert lines (shared with the night's KPI alerts)."""
+    return verdict(
+        row.value, row.target, row.unit, row.better, kpi_id=row.kpi_id, month=month.month,
+        denominator=row.denominator, min_denominator=row.min_denominator,
+    )  # fmt: skip
+
+
 def card(row, history: list[float], parts: pd.DataFrame) -> None:
     """One KPI: value against target, numerator and denominator, definition, institutions."""
     st.markdown(f"**{row.name_zh}** · :gray[{row.name_en}]")
     st.metric(
         L.bi(row.name_zh, row.name_en),
         L.format_value(row.value, row.unit),
-        delta=delta_text(row.value, row.previous_value, row.unit),
+        # no arrow for a cell of a handful of stray records: it is not a change of the figure
+        delta=None
+        if row.verdict == "too_few"
+        else delta_text(row.value, row.previous_value, row.unit),
         delta_color="normal" if row.better == "higher" else "inverse",
         delta_description="较上月 vs previous month" if pd.notna(row.previous_value) else None,
         chart_data=history if len(history) > 1 else None,
@@ -129,9 +164,22 @@ def card(row, history: list[float], parts: pd.DataFrame) -> None:
     )
     num_unit, den_unit = L.part_units(row.kpi_id)
     target = L.format_target(row.target, row.unit, row.better) or "—"
+    if row.kpi_id in YEAR_TO_DATE_KPIS and pd.notna(row.target) and pd.notna(row.month):
+        line = judged_line(row.target, row.kpi_id, row.month.month)
+        target += f"（本月进度线 pro-rata line {L.format_value(line, row.unit)}）"
+    reads = known(row.verdict)
+    if reads == "too_few":
+        tag = (
+            f":gray-badge[{L.BAND_LABELS['too_few']} (n={L.format_count(row.denominator)}"
+            f" < {L.format_count(row.min_denominator)})]"
+        )
+    elif reads is None:
+        tag = badge(row.meets_target, row.value, row.target)
+    else:
+        tag = f":{L.BAND_BADGES[reads]}-badge[{L.BAND_LABELS[reads]}]"
     completeness_text = L.format_percent(row.source_completeness)
     st.markdown(
-        f"**目标 Target** {target} &nbsp; {badge(row.meets_target, row.value, row.target)}  \n"
+        f"**目标 Target** {target} &nbsp; {tag}  \n"
         f"分子 {L.format_part(row.numerator, num_unit)} / "
         f"分母 {L.format_part(row.denominator, den_unit)}  \n"
         f":gray[数据完整性 completeness {completeness_text}]"
@@ -150,7 +198,7 @@ def card(row, history: list[float], parts: pd.DataFrame) -> None:
     with st.expander(L.bi("按机构", "by institution") + f" ({len(parts)})"):
         st.caption(parts_caption(parts, bool(row.parts_add_up), row.kpi_id))
         if not parts.empty:
-            st.dataframe(
+            table(
                 parts_frame(parts, row.unit, row.kpi_id),
                 hide_index=True,
                 key=f"kpi-parts-{row.kpi_id}",

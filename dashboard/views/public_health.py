@@ -16,6 +16,7 @@ from dashboard.views.common import (
     load,
     parts_caption,
     parts_frame,
+    table,
 )
 
 POINTS = st.column_config.NumberColumn(format="%,.1f")
@@ -64,7 +65,7 @@ def render(consortium_id: str, month: dt.date) -> None:
         bar_chart(
             names, list(institutions["points"]), key="ph-points-chart", title="工分 work points"
         )
-        st.dataframe(
+        table(
             pd.DataFrame(
                 {
                     "机构 Institution": names,
@@ -80,7 +81,7 @@ def render(consortium_id: str, month: dt.date) -> None:
             column_config={"工分 Points": POINTS, "本年累计 Points YTD": POINTS},
         )
         with st.expander(L.bi("按服务项目", "by service item")):
-            st.dataframe(
+            table(
                 pd.DataFrame(
                     {
                         "机构 Institution": institution_names(points),
@@ -116,7 +117,7 @@ def render(consortium_id: str, month: dt.date) -> None:
         + parts_caption(parts, bool(k["parts_add_up"]), "public_health_task_completion")
     )
     if not parts.empty:
-        st.dataframe(
+        table(
             parts_frame(parts, "ratio", "public_health_task_completion"),
             hide_index=True,
             key="ph-completion-table",

@@ -15,6 +15,7 @@ from dashboard.views.common import (
     part_columns,
     parts_caption,
     ranking_chart,
+    table,
 )
 
 
@@ -45,7 +46,7 @@ def render(consortium_id: str, month: dt.date, consortia: pd.DataFrame) -> None:
         key="rank-consortia-chart",
     )
     lines = [L.lines_for(t, d["unit"], d["better"]) for t in ranking["target"]]
-    st.dataframe(
+    table(
         pd.DataFrame(
             {
                 "名次 Rank": range(1, len(ranking) + 1),
@@ -107,7 +108,7 @@ def render(consortium_id: str, month: dt.date, consortia: pd.DataFrame) -> None:
         key="rank-institutions-chart",
     )
     num_unit, den_unit = L.part_units(kpi_id)
-    st.dataframe(
+    table(
         pd.DataFrame(
             {
                 "名次 Rank": range(1, len(parts) + 1),

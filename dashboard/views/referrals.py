@@ -8,7 +8,7 @@ import plotly.graph_objects as go
 import streamlit as st
 
 from dashboard import labels as L
-from dashboard.views.common import load, month_label
+from dashboard.views.common import load, month_label, table
 
 
 def render(consortium_id: str, month: dt.date, months: list[dt.date]) -> None:
@@ -110,4 +110,4 @@ def render(consortium_id: str, month: dt.date, months: list[dt.date]) -> None:
         index="src", columns="dst", values="referrals", aggfunc="sum", fill_value=0
     )
     matrix.index.name = "发出 from \\ 接收 to"
-    st.dataframe(matrix, key="ref-matrix")
+    table(matrix, key="ref-matrix")

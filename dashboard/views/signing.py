@@ -14,7 +14,7 @@ import streamlit as st
 
 from dashboard import labels as L
 from dashboard import queries as q
-from dashboard.views.common import badge, bar_chart, institution_names, load, ranking_chart
+from dashboard.views.common import badge, bar_chart, institution_names, load, ranking_chart, table
 
 TOP_TEAMS = 20
 
@@ -50,7 +50,7 @@ def render(consortium_id: str, month: dt.date) -> None:
     ranking_chart(
         names, list(now["rate"]), list(now["target"]), "ratio", "higher", key="sign-groups-chart"
     )
-    st.dataframe(
+    table(
         pd.DataFrame(
             {
                 "人群 Group": names,
@@ -124,7 +124,7 @@ def by_institution(
         ["institution_code", "_order"]
     )
     targets = [kpis.loc[k, "target"] for k in parts["kpi_id"]]
-    st.dataframe(
+    table(
         pd.DataFrame(
             {
                 "机构 Institution": institution_names(parts),
@@ -167,41 +167,41 @@ def by_team(consortium_id: str, month: dt.date) -> None:
     sums = teams.groupby(keys)[
         ["contracts", "signed_in_month", "key_population_contracts", "with_hospitals"]
     ].sum()
-    table = sums.join(by_status).reset_index()
-    table = table.sort_values(
+    teams_table = sums.join(by_status).reset_index()
+    teams_table = teams_table.sort_values(
         ["active", "contracts", "institution_code", "team_code"],
         ascending=[False, False, True, True],
     )
-    names = [L.team_label(t) for t in table["team_code"]]
+    names = [L.team_label(t) for t in teams_table["team_code"]]
     bar_chart(
         names[:TOP_TEAMS],
-        list(table["active"][:TOP_TEAMS]),
+        list(teams_table["active"][:TOP_TEAMS]),
         key="sign-teams-chart",
         title="有效签约协议 active contracts",
     )
-    st.dataframe(
+    table(
         pd.DataFrame(
             {
                 "团队 Team": names,
-                "team_code": table["team_code"],
-                "机构 Institution": institution_names(table),
-                "institution_code": table["institution_code"],
+                "team_code": teams_table["team_code"],
+                "机构 Institution": institution_names(teams_table),
+                "institution_code": teams_table["institution_code"],
                 **{
-                    L.bi(*L.CONTRACT_STATUSES[s]): table[s].astype(int).values
+                    L.bi(*L.CONTRACT_STATUSES[s]): teams_table[s].astype(int).values
                     for s in L.CONTRACT_STATUSES
                 },
-                "协议合计 Contracts": table["contracts"].astype(int).values,
-                f"{month:%Y-%m} 新签 signed in the month": table["signed_in_month"]
+                "协议合计 Contracts": teams_table["contracts"].astype(int).values,
+                f"{month:%Y-%m} 新签 signed in the month": teams_table["signed_in_month"]
                 .astype(int)
                 .values,
-                "含重点人群 With key populations": table["key_population_contracts"]
+                "含重点人群 With key populations": teams_table["key_population_contracts"]
                 .astype(int)
                 .values,
-                "含签约医院 With named hospitals": table["with_hospitals"].astype(int).values,
+                "含签约医院 With named hospitals": teams_table["with_hospitals"].astype(int).values,
             }
         ),
         hide_index=True,
-        key="sign-teams-table",
+        key="sign-teams-teams_table",
     )
 
 
