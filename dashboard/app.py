@@ -20,6 +20,7 @@ _REPO = str(Path(__file__).resolve().parent.parent)
 if _REPO not in sys.path:
     sys.path.insert(0, _REPO)
 
+import pandas as pd  # noqa: E402
 import streamlit as st  # noqa: E402
 
 from dashboard import labels as L  # noqa: E402
@@ -76,15 +77,27 @@ with st.sidebar:
             bind="query-params",
         )
     )
+    # the full name wraps here; the selector above may cut a long one
+    st.caption(f"**{by_id.loc[consortium_id, 'consortium_name']}**")
     st.divider()
-    business_date = load("last_business_date")
-    st.caption(
-        f"数据截至 data up to **{business_date or '—'}**  \n"
-        f"发布于 published {q.published_at(WAREHOUSE):%Y-%m-%d %H:%M}  \n"
-        f"`{WAREHOUSE}`  \n"
-        "只读打开，每次查询后关闭；夜间发布后刷新即见新数据。"
-        " Opened read-only per query and closed; rerun (R) after a publish to see it."
-    )
+    latest = load("latest_deliveries")
+    if latest:
+        expected, delivered = int(latest["expected"]), int(latest["delivered"])
+        share = f" ({L.format_percent(delivered / expected)})" if expected else ""
+        st.markdown(
+            f"**数据截至 data up to {pd.Timestamp(latest['business_date']):%Y-%m-%d}**  \n"
+            f"当日报送 deliveries: {delivered:,} / {expected:,} 预期 expected{share}  \n"
+            f"入库 rows loaded {L.format_count(latest['rows_loaded'])} · "
+            f"隔离 quarantined {L.format_count(latest['rows_quarantined'])}  \n"
+            f"{len(consortia)} 个医共体/医联体 consortia · {len(months)} 个月 months"
+        )
+    st.caption(f"发布于 published {q.published_at(WAREHOUSE):%Y-%m-%d %H:%M}")
+    with st.expander("技术信息 technical"):
+        st.caption(
+            f"`{WAREHOUSE}`  \n"
+            "只读打开，每次查询后关闭；夜间发布后刷新即见新数据。"
+            " Opened read-only per query and closed; rerun (R) after a publish to see it."
+        )
 
 row = by_id.loc[consortium_id]
 kind = (

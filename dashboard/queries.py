@@ -123,10 +123,22 @@ def published_at(path: Path) -> dt.datetime:
     return dt.datetime.fromtimestamp(path.stat().st_mtime)
 
 
-def last_business_date(path: Path) -> dt.date | None:
-    df = fetch(path, "SELECT max(business_date) AS d FROM ingest_files")
-    value = df["d"].iloc[0]
-    return None if pd.isna(value) else pd.Timestamp(value).date()
+def latest_deliveries(path: Path) -> dict:
+    """The latest business date's deliveries: expected slots, how many arrived, rows loaded and
+    quarantined (what the sidebar tells the office about the data, rather than the file)."""
+    df = fetch(
+        path,
+        """
+        SELECT business_date, count(*) FILTER (is_expected) AS expected,
+               count(*) FILTER (is_expected AND is_delivered) AS delivered,
+               coalesce(sum(rows_loaded), 0) AS rows_loaded,
+               coalesce(sum(rows_quarantined), 0) AS rows_quarantined
+        FROM delivery_status
+        WHERE business_date = (SELECT max(business_date) FROM delivery_status)
+        GROUP BY business_date
+        """,
+    )
+    return {} if df.empty else df.iloc[0].to_dict()
 
 
 # --- KPI overview ---------------------------------------------------------------------------------

@@ -1063,3 +1063,20 @@ def test_tables_show_no_raw_none_or_midnight_timestamps():
     assert list(shown["status"]) == ["loaded", "—"]
     assert list(shown["when"]) == ["2026-03-20", "—"]
     assert list(shown["rows"]) == [3, 4]  # numbers stay numbers for the table's formats
+
+
+@pytest.mark.slow  # a built warehouse: the slow half of .ci/run
+def test_the_sidebar_tells_the_office_about_the_data(app, warehouse):
+    at = app()
+    text = "\n".join(m.value for m in at.sidebar.markdown)
+    day, expected, delivered = mart(
+        warehouse,
+        "SELECT max(business_date) AS day, count(*) FILTER (is_expected) AS expected, "
+        "count(*) FILTER (is_expected AND is_delivered) AS delivered FROM delivery_status "
+        "WHERE business_date = (SELECT max(business_date) FROM delivery_status)",
+    ).iloc[0]
+    assert f"数据截至 data up to {pd.Timestamp(day):%Y-%m-%d}" in text
+    assert f"{int(delivered):,} / {int(expected):,} 预期 expected" in text
+    consortium = at.sidebar.selectbox[0].value
+    names = queries.consortia(warehouse).set_index("consortium_id")["consortium_name"]
+    assert any(names[consortium] in c.value for c in at.sidebar.caption)  # the whole name
