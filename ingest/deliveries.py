@@ -239,7 +239,7 @@ class KindIngest:
             )
             batch.mark_orphan_reversals(self._earlier_settlements(business_date, new))
             loaded = batch.loaded(self._meta(pending.values()))
-            check_batch(self.con, self.kind, loaded, business_date)
+            check_batch(self.con, self.kind, loaded, business_date, self.lake.root / "gx")
             rejected.append(batch.quarantined())
             for delivery_id, n in batch.loaded_counts().items():
                 pending[delivery_id].rows_loaded = n

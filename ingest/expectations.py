@@ -200,15 +200,33 @@ def profile(con, kind: Kind, loaded: pa.Table, business_date: dt.date) -> pd.Dat
         con.unregister("batch_loaded")
 
 
-def check_batch(con, kind: Kind, loaded: pa.Table, business_date: dt.date) -> None:
-    """Raise ContractViolationError, naming the files, if any loaded row breaks the contract."""
+def check_batch(
+    con, kind: Kind, loaded: pa.Table, business_date: dt.date, results_dir: Path | None = None
+) -> None:
+    """Raise ContractViolationError, naming the files, if any loaded row breaks the contract.
+
+    With `results_dir` (the lake's `gx/`), the batch is validated by the kind's Checkpoint of a
+    file-backed GX project (`<results_dir>/<kind>/gx/`, one per kind so that the kinds' ingests
+    can run side by side), with run name "<business date> <kind>": the result is stored, GX's
+    Data Docs page of the run is written, and a line joins `<kind>/results.jsonl`, which
+    `build_offline_index` turns into a page that reads without network."""
     if loaded.num_rows == 0:
         return
     frame = profile(con, kind, loaded, business_date)
-    batch_definition, suites = _context_and_suites()
-    result = batch_definition.get_batch(batch_parameters={"dataframe": frame}).validate(
-        suites[f"{kind.name}_batch"], result_format="SUMMARY"
-    )
+    if results_dir is None:
+        batch_definition, suites = _context_and_suites()
+        result = batch_definition.get_batch(batch_parameters={"dataframe": frame}).validate(
+            suites[f"{kind.name}_batch"], result_format="SUMMARY"
+        )
+    else:
+        from great_expectations.core.run_identifier import RunIdentifier
+
+        run = _checkpoint(Path(results_dir) / kind.name, kind.name).run(
+            batch_parameters={"dataframe": frame},
+            run_id=RunIdentifier(run_name=f"{business_date} {kind.name}"),
+        )
+        result = next(iter(run.run_results.values()))
+        _record_result(Path(results_dir) / kind.name, kind, business_date, result)
     if result.success:
         return
     failed = []
@@ -225,6 +243,128 @@ def check_batch(con, kind: Kind, loaded: pa.Table, business_date: dt.date) -> No
         f"{kind.name} {business_date}: loaded rows break the contract (a validator defect): "
         + "; ".join(failed)
     )
+
+
+@cache
+def _checkpoint(project: Path, kind_name: str):
+    """The kind's Checkpoint in its file-backed GX project (created on first use)."""
+    gx, _ = _gx()
+    context = gx.get_context(mode="file", project_root_dir=str(project))
+    context.variables.progress_bars = {"globally": False}
+    source = context.data_sources.add_or_update_pandas("night")
+    # the project persists: a later night (another process) finds its asset and batch definition
+    assets = {a.name: a for a in source.assets}
+    asset = assets.get(f"{kind_name}_profile") or source.add_dataframe_asset(f"{kind_name}_profile")
+    definitions = {b.name: b for b in asset.batch_definitions}
+    batch = definitions.get("night_batch") or asset.add_batch_definition_whole_dataframe(
+        "night_batch"
+    )
+    suite = context.suites.add_or_update(
+        gx.ExpectationSuite(
+            name=f"contract_{kind_name}_batch", expectations=batch_expectations(KINDS[kind_name])
+        )
+    )
+    validation = context.validation_definitions.add_or_update(
+        gx.ValidationDefinition(
+            name=f"{kind_name}_batch",
+            data=batch,
+            suite=suite,
+        )
+    )
+    return context.checkpoints.add_or_update(
+        gx.Checkpoint(
+            name=f"{kind_name}_batch",
+            validation_definitions=[validation],
+            actions=[gx.checkpoint.UpdateDataDocsAction(name="data_docs")],
+            result_format="SUMMARY",
+        )
+    )
+
+
+def _record_result(project: Path, kind: Kind, business_date: dt.date, result) -> None:
+    """One line per stored result, what the offline index is built from (cheap to read back
+    however long the history)."""
+    failed = [
+        {
+            "expectation": r.expectation_config.type,
+            "column": r.expectation_config.kwargs.get("column"),
+            "unexpected": r.result.get("unexpected_count"),
+        }
+        for r in result.results
+        if not r.success
+    ]
+    line = {
+        "business_date": str(business_date),
+        "kind": kind.name,
+        "run_name": f"{business_date} {kind.name}",
+        "success": bool(result.success),
+        "evaluated": len(result.results),
+        "failed": failed,
+        "validated_at": dt.datetime.now(dt.UTC).isoformat(timespec="seconds"),
+    }
+    with open(project / "results.jsonl", "a", encoding="utf-8") as out:
+        out.write(json.dumps(line, ensure_ascii=False) + "\n")
+
+
+OFFLINE_STYLE = """
+body { font-family: "Noto Sans CJK SC", "Microsoft YaHei", sans-serif; margin: 2em; }
+table { border-collapse: collapse; } th, td { border: 1px solid #ccc; padding: 4px 8px; }
+th { background: #f0f0f0; } .fail { color: #c62828; font-weight: bold; } .ok { color: #2e7d32; }
+"""
+
+
+def build_offline_index(results_dir: Path) -> Path | None:
+    """`<results_dir>/index.html`: every stored batch result, newest business date first, as
+    plain HTML with its own style (GX's own Data Docs load their styles and the table of runs
+    from CDNs, so offline their index is empty). Links go to GX's page of each kind."""
+    import html
+
+    results_dir = Path(results_dir)
+    lines = []
+    for path in sorted(results_dir.glob("*/results.jsonl")):
+        for raw in path.read_text(encoding="utf-8").splitlines():
+            if raw.strip():
+                lines.append(json.loads(raw))
+    if not lines:
+        return None
+    latest = {}
+    for line in lines:  # a re-run of a night replaces that night's row
+        latest[(line["business_date"], line["kind"])] = line
+    rows = []
+    for (day, kind), line in sorted(
+        latest.items(), key=lambda kv: (kv[0][0], kv[0][1]), reverse=True
+    ):
+        failed = "; ".join(
+            f"{f['expectation']}({f['column']}): {f['unexpected']}" for f in line["failed"]
+        )
+        state = (
+            '<span class="ok">通过 pass</span>'
+            if line["success"]
+            else '<span class="fail">未通过 fail</span>'
+        )
+        docs = f"{kind}/gx/uncommitted/data_docs/local_site/index.html"
+        rows.append(
+            f"<tr><td>{html.escape(day)}</td><td>{html.escape(kind)}</td><td>{state}</td>"
+            f"<td>{line['evaluated']}</td><td>{html.escape(failed) or '—'}</td>"
+            f'<td><a href="{html.escape(docs)}">GX</a></td></tr>'
+        )
+    page = (
+        '<!doctype html><html lang="zh"><head><meta charset="utf-8">'
+        "<title>夜间数据校验 · Nightly batch validation</title>"
+        f"<style>{OFFLINE_STYLE}</style></head><body>"
+        "<h1>夜间数据校验 · Nightly batch validation (Great Expectations)</h1>"
+        "<p>每个业务日期、每类数据一次校验（检查点 checkpoint），结果保存在本目录。"
+        " One checkpoint run per business date and kind; results stored beside this page.</p>"
+        "<table><tr><th>业务日期 Business date</th><th>数据类型 Kind</th><th>结果 Result</th>"
+        "<th>期望数 Expectations</th><th>未通过 Failed</th><th>详情 Details</th></tr>"
+        + "".join(rows)
+        + "</table></body></html>"
+    )
+    index = results_dir / "index.html"
+    tmp = index.with_name(f".index.html.{os.getpid()}.tmp")
+    tmp.write_text(page, encoding="utf-8")
+    os.replace(tmp, index)
+    return index
 
 
 def suite_json(kind: Kind, batch: bool = False) -> dict:

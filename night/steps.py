@@ -22,6 +22,7 @@ import duckdb
 from ingest import reference as reference_mod
 from ingest.contract import KINDS
 from ingest.deliveries import KindSummary, ingest_kind
+from ingest.expectations import build_offline_index
 from ingest.lake import Lake
 from ingest.pseudonym import PseudonymKey
 from ingest.sqltext import sql_list
@@ -176,6 +177,7 @@ def ingest(
             ).fetchall()
         ]
     summary = ingest_kind(cfg.landing, cfg.lake, kind, key, registry_codes, up_to)
+    build_offline_index(cfg.lake_dir / "gx")
     log.info(
         "%s: %d deliveries, %d identical redeliveries, rows read %d = loaded %d + quarantined %d",
         kind,

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
+import json
 import os
 
 import duckdb
@@ -211,3 +212,19 @@ def test_source_freshness_judged_on_the_business_date_is_in_the_run_log(first_ni
     assert f"as of {BUSINESS_DATE}: " in runs
     assert "lake.visits pass (24 h)" in runs  # delivered on the night's own business date
     assert "lake.referrals never delivered" in runs  # an empty kind is named, not aged
+
+
+def test_gx_results_are_stored_per_business_date_and_kind_and_read_offline(first_night):
+    gx = first_night.with_name("kpi.lake") / "gx"
+    stored = list((gx / "visits" / "gx" / "uncommitted" / "validations").rglob("*.json"))
+    assert [p.parent.parent.name for p in stored] == [f"{BUSINESS_DATE} visits"]  # the run name
+    result = json.loads(stored[0].read_text())
+    assert (
+        result["success"] is True
+        and result["meta"]["run_id"]["run_name"] == f"{BUSINESS_DATE} visits"
+    )
+    pages = list((gx / "visits" / "gx" / "uncommitted" / "data_docs").rglob("*.html"))
+    assert any(f"{BUSINESS_DATE} visits" in str(p) for p in pages)  # GX's page of the run
+    index = (gx / "index.html").read_text()
+    assert f"<td>{BUSINESS_DATE}</td><td>visits</td>" in index and "通过 pass" in index
+    assert "http" not in index and "<script" not in index  # reads without network

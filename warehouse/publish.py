@@ -232,23 +232,28 @@ def audit(con: duckdb.DuckDBPyConnection) -> list[str]:
 def find_clear_ids(con: duckdb.DuckDBPyConnection) -> set[str]:
     """Every text column of every table: any value holding a well-formed resident ID (the
     ID's shape standing alone, with a correct check character), judged on every row in SQL.
-    One query per column, with the conditions as a WHERE: DuckDB then runs each test only on
-    the rows the cheaper ones before it let through (the same tests as aggregate FILTERs of one
-    query per table were 24x slower: measured on a province fct_visits)."""
-    columns = con.sql(
+    One query per table, its columns' tests OR-ed in a WHERE (DuckDB runs each test only on
+    the rows the cheaper ones before it let through; the same tests as aggregate FILTERs were
+    24x slower on a province fct_visits); only a table with a hit is asked column by column."""
+    columns: dict[tuple[str, str], list[str]] = {}
+    for schema, table, column in con.sql(
         # Tables only: a view holds no data of its own, and scanning one re-runs its query.
         "SELECT c.table_schema, c.table_name, c.column_name FROM information_schema.columns c "
         "JOIN information_schema.tables t USING (table_catalog, table_schema, table_name) "
         "WHERE c.data_type = 'VARCHAR' AND c.table_catalog = current_database() "
         "AND t.table_type = 'BASE TABLE' ORDER BY ALL"
-    ).fetchall()
+    ).fetchall():
+        columns.setdefault((schema, table), []).append(column)
+
+    def hit(relation: str, names: list[str]) -> bool:
+        where = " OR ".join(f"({_holds_clear_id(n)})" for n in names)
+        return bool(con.execute(f"SELECT 1 FROM {relation} WHERE {where} LIMIT 1").fetchall())
+
     found = set()
-    for schema, table, column in columns:
-        hit = con.execute(
-            f"SELECT 1 FROM {_ident(schema)}.{_ident(table)} WHERE {_holds_clear_id(column)} LIMIT 1"
-        ).fetchall()
-        if hit:
-            found.add(f"{schema}.{table}.{column}")
+    for (schema, table), names in columns.items():
+        relation = f"{_ident(schema)}.{_ident(table)}"
+        if hit(relation, names):
+            found |= {f"{schema}.{table}.{n}" for n in names if hit(relation, [n])}
     return found
 
 
