@@ -13,7 +13,7 @@ from airflow.sdk import Asset, dag, task
 from airflow.sdk.definitions.timetables.interval import CronDataIntervalTimetable
 
 from ingest.contract import KINDS  # the contract as data: plain Python, nothing heavy
-from night.airflow_support import NightNotifier
+from night.airflow_support import NightNotifier, OfficeNotifier
 
 # What downstream DAGs and dashboards can be scheduled on (`schedule=[PUBLISHED_WAREHOUSE]`).
 PUBLISHED_WAREHOUSE = Asset(name="consortium_kpi_warehouse", uri="kpi://warehouse/published")
@@ -53,9 +53,9 @@ someone else fails this run's publish instead of being published unaudited.
 A failure anywhere before *publish* publishes nothing: the last good warehouse stays readable,
 and `NightNotifier` raises a bilingual alert with the business date (Beijing time), the failed
 step and what to do (task log, and `KPI_ALERT_WEBHOOK` if set, as `KPI_ALERT_FORMAT` json, wecom
-or dingtalk). After a publish, **alert_office** sends the KPI cells of the month past their
-alert line (预警, the dashboard's rule; year-to-date KPIs against the pro-rata line, small
-denominators left out) and the expected files that did not arrive. Configuration:
+or dingtalk). After a publish, the notifier `OfficeNotifier` sends the KPI cells of the month
+past their watch or alert line (关注/预警, the dashboard's rule; year-to-date KPIs against the
+pro-rata line, small denominators left out) and the expected files that did not arrive. Configuration:
 Variables (or env) `KPI_LANDING_DIR`, `KPI_WAREHOUSE`, `KPI_LAKE_DIR`, `KPI_PSEUDONYM_KEY`.
 Backfills: `airflow backfill create --dag-id consortium_kpi_nightly --from-date ... --to-date ...`
 or `airflow dags test consortium_kpi_nightly 2024-02-20`, for any date since 2000. The night of D
@@ -110,7 +110,7 @@ def consortium_kpi_nightly():
         return asdict(summary)
 
     @task
-    def dbt_build(data_interval_start=None) -> dict[str, int]:
+    def dbt_build(data_interval_start=None, ti=None) -> dict[str, int]:
         from collections import Counter
 
         from night import steps as night
@@ -121,6 +121,11 @@ def consortium_kpi_nightly():
             nodes = night.build(cfg, as_of=business_date, runner="airflow")
         for n in nodes:  # the per-model and per-test result, in the task log
             print(f"{n['status']:>8}  {n['seconds']:>7.2f}s  {n['node']}")
+        # ... and in the UI (the task's XCom tab): every node's status and seconds, the ones
+        # that did not pass first (Cosmos' task-per-model would cost far more: see the README)
+        ti.xcom_push(
+            key="dbt_nodes", value=sorted(nodes, key=lambda n: n["status"] in ("pass", "success"))
+        )
         return dict(Counter(n["status"] for n in nodes))
 
     @task(execution_timeout=dt.timedelta(hours=1))
@@ -131,7 +136,12 @@ def consortium_kpi_nightly():
         with locked_night() as cfg:
             night.audit_build(cfg)
 
-    @task(execution_timeout=dt.timedelta(minutes=15), outlets=[PUBLISHED_WAREHOUSE])
+    # once published, OfficeNotifier tells the office what the night shows (KPI lines, files)
+    @task(
+        execution_timeout=dt.timedelta(minutes=15),
+        outlets=[PUBLISHED_WAREHOUSE],
+        on_success_callback=OfficeNotifier(),
+    )
     def publish(data_interval_start=None, run_id=None) -> str:
         from night import steps as night
         from night.airflow_support import locked_night
@@ -141,17 +151,6 @@ def consortium_kpi_nightly():
             night.publish_build(cfg)
             night.record_run(cfg, "published", f"night of {business_date} ({run_id})", "airflow")
         return str(cfg.warehouse)
-
-    @task(execution_timeout=dt.timedelta(minutes=10))
-    def alert_office(data_interval_start=None) -> int:
-        from night.airflow_support import locked_night, send
-        from night.alerts import night_alerts
-
-        business_date = data_interval_start.in_timezone("Asia/Shanghai").date()
-        with locked_night(shared=True) as cfg:  # reads the published file only
-            alerts = night_alerts(cfg.warehouse, business_date)
-        send(alerts)
-        return len(alerts)
 
     @task(execution_timeout=dt.timedelta(hours=1), outlets=[BI_EXPORT])
     def export_for_bi() -> str:
@@ -163,8 +162,7 @@ def consortium_kpi_nightly():
 
     codes = land_reference()
     ingested = ingest.partial(registry_codes=codes).expand(kind=list(KINDS))
-    published = ingested >> dbt_build() >> audit() >> publish()
-    published >> [export_for_bi(), alert_office()]
+    ingested >> dbt_build() >> audit() >> publish() >> export_for_bi()
 
 
 consortium_kpi_nightly()

@@ -86,6 +86,17 @@ class NightNotifier(BaseNotifier):
             log.error("could not record the failed night in the run log: %s", exc)
 
 
+class OfficeNotifier(BaseNotifier):
+    """After a publish (on_success_callback of the publish task): the KPI cells of the night's
+    month past their watch or alert line, and the expected files that did not arrive, read
+    from the published file (a reader: it never blocks the next publish)."""
+
+    def notify(self, context) -> None:
+        from night.alerts import business_date_of, night_alerts
+
+        send(night_alerts(night_config().warehouse, business_date_of(dict(context))))
+
+
 def send(alerts) -> int:
     """Deliver alerts to the log and the webhook; returns how many reached the webhook."""
     from night.alerts import deliver

@@ -51,17 +51,13 @@ STEP_ADVICE = {
         "Publishing failed and yesterday's warehouse stays readable: check disk space and "
         "permissions of the warehouse folder, then rerun the night.",
     ),
-    "alert_office": (
-        "仓库已发布，仅夜间提醒未能生成；检查任务日志。",
-        "The warehouse was published; only the night's KPI and missing-file alerts failed: read the task log.",
-    ),
     "export_for_bi": (
         "仓库已发布，仅 BI 导出失败（上一版导出仍在）；检查磁盘后重跑该任务。",
         "The warehouse was published; only the BI export failed (the previous export stays): "
         "check the disk and rerun this task.",
     ),
 }
-STEPS_AFTER_PUBLISH = frozenset({"export_for_bi", "alert_office"})
+STEPS_AFTER_PUBLISH = frozenset({"export_for_bi"})
 DEFAULT_ADVICE = ("查看任务日志后重跑当晚。", "Read the task log, then rerun the night.")
 
 
@@ -122,11 +118,11 @@ def failure_alert(context: dict) -> Alert:
 
 
 def kpi_line_alerts(con, business_date: dt.date) -> Alert | None:
-    """The KPI cells of the business date's month that are past their alert line (预警), by the
-    dashboard's rule. A cell whose denominator is below the KPI's documented minimum
+    """The KPI cells of the business date's month past their watch line (关注: the target
+    missed, within the margin) or their alert line (预警: beyond it), by the dashboard's rule. A cell whose denominator is below the KPI's documented minimum
     (`kpi_definitions.min_denominator`) is left out: a handful of stray records is
     not a result. A year-to-date KPI is judged against the pro-rata line of its year target."""
-    from warehouse.kpi_lines import band, pro_rata
+    from warehouse.kpi_lines import judged_line, verdict
 
     month = business_date.replace(day=1)
     rows = con.execute(
@@ -144,13 +140,15 @@ def kpi_line_alerts(con, business_date: dt.date) -> Alert | None:
     ).fetchall()
     crossed = []
     for cid, cname, kpi, zh, en, unit, better, value, target, denominator, minimum in rows:
-        if denominator < minimum:
-            continue
-        if kpi in YEAR_TO_DATE_KPIS:
-            target = pro_rata(target, business_date.month)
-        if band(value, target, unit, better) == "alert":
+        reads = verdict(
+            value, target, unit, better, kpi_id=kpi, month=business_date.month,
+            denominator=denominator, min_denominator=minimum,
+        )  # fmt: skip
+        if reads in ("watch", "alert"):
+            target = judged_line(target, kpi, business_date.month)
             crossed.append(
                 {
+                    "level": reads,
                     "consortium_id": cid,
                     "consortium_name": cname,
                     "kpi_id": kpi,
@@ -161,10 +159,15 @@ def kpi_line_alerts(con, business_date: dt.date) -> Alert | None:
             )
     if not crossed:
         return None
-    title = f"KPI 预警 · KPIs past their alert line: {month:%Y-%m} ({len(crossed)})"
+    alerts = sum(c["level"] == "alert" for c in crossed)
+    title = (
+        f"KPI 关注/预警 · KPIs past their watch or alert line: {month:%Y-%m} "
+        f"(预警 alert {alerts}, 关注 watch {len(crossed) - alerts})"
+    )
+    crossed.sort(key=lambda c: c["level"] != "alert")  # alerts first
     lines = [f"### {title}", f"- 业务日期 Business date: {business_date}"]
     lines += [
-        f"- {c['consortium_name'] or c['consortium_id']} · {c['kpi']}: "
+        f"- {LEVELS[c['level']]} {c['consortium_name'] or c['consortium_id']} · {c['kpi']}: "
         f"{_figure(c['value'])} (目标 target {_figure(c['line'])})"
         for c in crossed[:30]
     ]
@@ -173,6 +176,9 @@ def kpi_line_alerts(con, business_date: dt.date) -> Alert | None:
             f"- … 另有 {len(crossed) - 30} 项 and {len(crossed) - 30} more (see the dashboard)"
         )
     return Alert("kpi_lines", title, "\n".join(lines), str(business_date), {"cells": crossed})
+
+
+LEVELS = {"alert": "**预警 alert**", "watch": "关注 watch"}
 
 
 def missing_file_alert(con, business_date: dt.date) -> Alert | None:
@@ -201,10 +207,6 @@ def night_alerts(warehouse: Path, business_date: dt.date) -> list[Alert]:
     with open_published(warehouse) as con:
         found = [kpi_line_alerts(con, business_date), missing_file_alert(con, business_date)]
     return [a for a in found if a is not None]
-
-
-# KPIs whose value accumulates over the year (completion against a year target).
-YEAR_TO_DATE_KPIS = frozenset({"public_health_task_completion"})
 
 
 def _figure(value: float | None) -> str:

@@ -77,13 +77,19 @@ def warehouse(path) -> str:
     return path
 
 
-def test_only_cells_past_the_alert_line_with_enough_records_are_alerted(tmp_path):
+def test_cells_past_the_watch_or_alert_line_with_enough_records_are_alerted(tmp_path):
     with duckdb.connect(str(warehouse(tmp_path / "kpi.duckdb"))) as con:
         alert = kpi_line_alerts(con, dt.date(2026, 3, 2))
-    cells = {(c["consortium_id"], c["kpi_id"]) for c in alert.facts["cells"]}
-    assert cells == {("C1", "primary_care_visit_share"), ("C4", "public_health_task_completion")}
+    cells = {(c["consortium_id"], c["kpi_id"]): c["level"] for c in alert.facts["cells"]}
+    assert cells == {
+        ("C1", "primary_care_visit_share"): "alert",  # 50 % against 65 %: beyond 5 pp
+        ("C2", "primary_care_visit_share"): "watch",  # 62 %: missed, within 5 pp
+        ("C1", "public_health_task_completion"): "watch",  # 20 % against the 25 % pro-rata line
+        ("C4", "public_health_task_completion"): "alert",  # 10 % in March
+    }  # C3 (4 records, below the minimum of 30) and February are left out
+    assert [c["level"] for c in alert.facts["cells"]] == ["alert", "alert", "watch", "watch"]
     assert "连平县医共体" in alert.text and "城区" in alert.text
-    assert "2026-03" in alert.title
+    assert "2026-03" in alert.title and "预警 alert 2" in alert.title
 
 
 def test_expected_files_that_did_not_arrive(tmp_path):
@@ -135,3 +141,17 @@ def test_a_webhook_that_is_down_is_logged_not_raised(caplog):
     alert = failure_alert({"task_instance": SimpleNamespace(task_id="publish")})
     assert deliver(alert, "http://127.0.0.1:9/unreachable") is False
     assert "could not deliver" in caplog.text
+
+
+def test_the_office_notifier_sends_what_the_published_night_shows(tmp_path, listener, monkeypatch):
+    from night.airflow_support import OfficeNotifier
+
+    url, received = listener
+    monkeypatch.setenv("KPI_LANDING_DIR", str(tmp_path / "landing"))
+    monkeypatch.setenv("KPI_WAREHOUSE", str(warehouse(tmp_path / "kpi.duckdb")))
+    monkeypatch.setenv("KPI_ALERT_WEBHOOK", url)
+    monkeypatch.setenv("KPI_ALERT_FORMAT", "dingtalk")
+    # the night of 2 March Beijing time: its data interval starts at 18:00 UTC on 1 March
+    OfficeNotifier().notify({"data_interval_start": dt.datetime(2026, 3, 1, 18, tzinfo=dt.UTC)})
+    titles = [r["markdown"]["title"] for r in received]
+    assert len(titles) == 2 and "2026-03" in titles[0] and "2026-03-02" in titles[1]

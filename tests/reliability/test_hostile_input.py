@@ -253,7 +253,6 @@ def test_every_dag_task_waits_for_the_night_lock(cfg, monkeypatch):
         "ingest": {"kind": "visits", "registry_codes": [], "data_interval_start": start},
         "dbt_build": {"data_interval_start": start},
         "publish": {"data_interval_start": start, "run_id": "test"},
-        "alert_office": {"data_interval_start": start},
     }
     refused = []
     with night_lock(cfg):
