@@ -97,7 +97,8 @@ def definitions(path: Path) -> pd.DataFrame:
     return fetch(
         path,
         "SELECT kpi_id, name_zh, name_en, numerator, denominator, formula, better, unit, "
-        "default_target, source, extract_kind, parts_add_up, display_order FROM kpi_definitions "
+        "default_target, source, extract_kind, parts_add_up, min_denominator, display_order "
+        "FROM kpi_definitions "
         "ORDER BY display_order, kpi_id",
     )
 

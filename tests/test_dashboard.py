@@ -28,7 +28,7 @@ from streamlit.testing.v1 import AppTest
 from dashboard import labels, queries
 from dashboard.views import claims
 from warehouse import bi_export as export
-from warehouse.kpi_lines import verdict
+from warehouse.kpi_lines import judged_line, verdict
 
 REPO = Path(__file__).resolve().parent.parent
 APP = REPO / "dashboard" / "app.py"
@@ -474,13 +474,16 @@ def test_rankings_of_consortia_and_institutions(app, warehouse, kpis):
             r = rows.loc[line.consortium_id]
             assert line[3] == labels.format_value(r["value"], d["unit"])
             assert line[4] == labels.format_target(r["target"], d["unit"], d["better"])
-            lines = labels.lines_for(r["target"], d["unit"], d["better"])
+            # judged as the alerts judge: pro rata for year-to-date KPIs, too few records apart
+            judged = judged_line(r["target"], kpi_id, month.month)
+            lines = labels.lines_for(judged, d["unit"], d["better"])
             assert line[5] == labels.format_value(lines.watch if lines else None, d["unit"])
             assert line[6] == labels.format_value(lines.alert if lines else None, d["unit"])
-            assert (
-                line[7]
-                == labels.BAND_LABELS[labels.band(r["value"], r["target"], d["unit"], d["better"])]
-            )
+            reads = verdict(
+                r["value"], r["target"], d["unit"], d["better"], kpi_id=kpi_id, month=month.month,
+                denominator=r["denominator"], min_denominator=d["min_denominator"],
+            )  # fmt: skip
+            assert line[7] == labels.BAND_LABELS[reads]
         # the consortium's institutions: its kpi_institution_monthly rows, best first
         expected = parts[parts["kpi_id"] == kpi_id].set_index("institution_code")
         if expected.empty:

@@ -17,6 +17,7 @@ from dashboard.views.common import (
     ranking_chart,
     table,
 )
+from warehouse.kpi_lines import judged_line, verdict
 
 
 def render(consortium_id: str, month: dt.date, consortia: pd.DataFrame) -> None:
@@ -34,6 +35,9 @@ def render(consortium_id: str, month: dt.date, consortia: pd.DataFrame) -> None:
         f"{'越高越好 higher is better' if d['better'] == 'higher' else '越低越好 lower is better'}. "
         "关注线 = 目标；未达标但差距在 5 个百分点（金额 5%）以内为关注，超出为预警。"
         " Watch line = the target; a miss within 5 pp (5 % for yuan) of it is watch, beyond it alert."
+        " 年度累计指标按进度线（目标 × 月份 / 12）；分母不足最少记录数的为样本不足。"
+        " Year-to-date KPIs against the pro-rata line (target × month / 12); a cell below the"
+        " KPI's minimum of records reads too few records."
     )
     ranking = load("consortium_ranking", kpi_id, month)
     st.subheader(L.bi("医共体排名", "consortia") + f" · {month:%Y-%m}")
@@ -45,7 +49,17 @@ def render(consortium_id: str, month: dt.date, consortia: pd.DataFrame) -> None:
         d["better"],
         key="rank-consortia-chart",
     )
-    lines = [L.lines_for(t, d["unit"], d["better"]) for t in ranking["target"]]
+    # the lines a cell of this month is judged against: pro rata for a year-to-date KPI
+    judged = [judged_line(t, kpi_id, month.month) for t in ranking["target"]]
+    lines = [L.lines_for(t, d["unit"], d["better"]) for t in judged]
+
+    def status(value, target, denominator) -> str:
+        reads = verdict(
+            value, target, d["unit"], d["better"], kpi_id=kpi_id, month=month.month,
+            denominator=denominator, min_denominator=d["min_denominator"],
+        )  # fmt: skip
+        return L.BAND_LABELS[reads]
+
     table(
         pd.DataFrame(
             {
@@ -63,8 +77,10 @@ def render(consortium_id: str, month: dt.date, consortia: pd.DataFrame) -> None:
                     L.format_value(ln.alert if ln else None, d["unit"]) for ln in lines
                 ],
                 "状态 Status": [
-                    L.BAND_LABELS[L.band(v, t, d["unit"], d["better"])]
-                    for v, t in zip(ranking["value"], ranking["target"], strict=True)
+                    status(v, t, n)
+                    for v, t, n in zip(
+                        ranking["value"], ranking["target"], ranking["denominator"], strict=True
+                    )
                 ],
                 "分子 Numerator": ranking["numerator"],
                 "分母 Denominator": ranking["denominator"],
@@ -117,7 +133,8 @@ def render(consortium_id: str, month: dt.date, consortia: pd.DataFrame) -> None:
                 "层级 Tier": [L.tier_label(t) for t in parts["tier"]],
                 "数值 Value": [L.format_value(v, d["unit"]) for v in parts["value"]],
                 "状态 Status": [
-                    L.BAND_LABELS[L.band(v, target, d["unit"], d["better"])] for v in parts["value"]
+                    status(v, target, n)
+                    for v, n in zip(parts["value"], parts["denominator"], strict=True)
                 ],
                 "分子 Numerator": parts["numerator"],
                 "分母 Denominator": parts["denominator"],
