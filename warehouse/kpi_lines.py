@@ -14,6 +14,10 @@ from dataclasses import dataclass
 WATCH_MARGIN_SHARE = 0.05
 WATCH_MARGIN_YUAN_FRACTION = 0.05
 
+# KPIs whose value accumulates over the year (completion against a year target): judged in a
+# month against the pro-rata line of the year target.
+YEAR_TO_DATE_KPIS = frozenset({"public_health_task_completion"})
+
 
 def is_missing(value: object) -> bool:
     """None, NaN or anything that is not a number (a NULL read through pandas)."""
@@ -57,3 +61,29 @@ def pro_rata(target: float | None, month: int) -> float | None:
     """A year target as the line for a year-to-date value at the end of `month` (1-12): a
     completion of 13 % in March against a 100 % year target is on track, not a miss."""
     return None if is_missing(target) else float(target) * month / 12
+
+
+def verdict(
+    value: float | None,
+    target: float | None,
+    unit: str,
+    better: str,
+    *,
+    kpi_id: str,
+    month: int,
+    denominator: float | None = None,
+    min_denominator: float | None = None,
+) -> str | None:
+    """How a KPI cell of `month` (1-12) reads: `too_few` when its denominator is below the
+    KPI's documented minimum (a handful of stray records is not a result), else the band
+    against its line (the pro-rata line for a year-to-date KPI); None with no value or target."""
+    if is_missing(value):
+        return None
+    if not is_missing(min_denominator) and float(denominator or 0) < float(min_denominator):
+        return "too_few"
+    return band(value, judged_line(target, kpi_id, month), unit, better)
+
+
+def judged_line(target: float | None, kpi_id: str, month: int) -> float | None:
+    """The line a cell of `month` is judged against: the target, pro rata for year-to-date KPIs."""
+    return pro_rata(target, month) if kpi_id in YEAR_TO_DATE_KPIS else target
