@@ -34,6 +34,29 @@ def dbt_paths(warehouse: Path) -> dict[str, Path]:
     return {"target": base / "target", "logs": base / "logs"}
 
 
+def _dbt_process(
+    args: list[str], database: Path, warehouse: Path, env: dict[str, str] | None = None
+) -> subprocess.CompletedProcess:
+    """One dbt command on `database`, in a child process that dies with the night."""
+    paths = dbt_paths(warehouse)
+    command = [
+        str(Path(sys.executable).with_name("dbt")),
+        *args,
+        "--project-dir", str(DBT_PROJECT_DIR),  # absolute: partial parse stores paths
+        "--profiles-dir", str(DBT_PROJECT_DIR),
+        "--target-path", str(paths["target"]),
+        "--log-path", str(paths["logs"]),
+    ]  # fmt: skip
+    return subprocess.run(
+        command,
+        env={**os.environ, "KPI_DBT_DATABASE": str(database.absolute()), **(env or {})},
+        capture_output=True,
+        text=True,
+        check=False,
+        preexec_fn=_die_with_parent,  # a killed night must not leave dbt holding the file
+    )
+
+
 def run_dbt(args: list[str], database: Path, warehouse: Path) -> list[dict]:
     """Run one dbt command on `database`; return per-node results; raise on failure.
 
@@ -41,28 +64,10 @@ def run_dbt(args: list[str], database: Path, warehouse: Path) -> list[dict]:
     invocations, and a later night would then write through the old handle into the file that
     was just published (seen in tests/test_night.py before this was a subprocess).
     """
-    paths = dbt_paths(warehouse)
-    dbt = Path(sys.executable).with_name("dbt")
-    command = [
-        str(dbt),
-        *args,
-        "--project-dir", str(DBT_PROJECT_DIR),  # absolute: partial parse stores paths
-        "--profiles-dir", str(DBT_PROJECT_DIR),
-        "--target-path", str(paths["target"]),
-        "--log-path", str(paths["logs"]),
-    ]  # fmt: skip
-    env = {**os.environ, "KPI_DBT_DATABASE": str(database.absolute())}
     log.info("dbt %s", " ".join(args))
-    results_file = paths["target"] / "run_results.json"
+    results_file = dbt_paths(warehouse)["target"] / "run_results.json"
     results_file.unlink(missing_ok=True)  # never report a previous run's results
-    done = subprocess.run(
-        command,
-        env=env,
-        capture_output=True,
-        text=True,
-        check=False,
-        preexec_fn=_die_with_parent,  # a killed night must not leave dbt holding the file
-    )
+    done = _dbt_process(args, database, warehouse)
     nodes = []
     if results_file.exists():
         for r in json.loads(results_file.read_text())["results"]:
@@ -87,24 +92,13 @@ def source_freshness(database: Path, warehouse: Path, business_date) -> list[dic
     verdict per extract kind (pass, warn, error). A stale source is news for the office, not a
     reason to withhold the night, so this never raises on a verdict; a dbt that cannot run at
     all is reported as `runtime error`."""
-    paths = dbt_paths(warehouse)
-    dbt = Path(sys.executable).with_name("dbt")
-    sources_file = paths["target"] / "sources.json"
+    sources_file = dbt_paths(warehouse)["target"] / "sources.json"
     sources_file.unlink(missing_ok=True)
-    command = [
-        str(dbt), "source", "freshness",
-        "--project-dir", str(DBT_PROJECT_DIR),
-        "--profiles-dir", str(DBT_PROJECT_DIR),
-        "--target-path", str(paths["target"]),
-        "--log-path", str(paths["logs"]),
-    ]  # fmt: skip
-    env = {
-        **os.environ,
-        "KPI_DBT_DATABASE": str(database.absolute()),
-        "KPI_FRESHNESS_BUSINESS_DATE": str(business_date),
-    }
-    done = subprocess.run(
-        command, env=env, capture_output=True, text=True, check=False, preexec_fn=_die_with_parent
+    done = _dbt_process(
+        ["source", "freshness"],
+        database,
+        warehouse,
+        {"KPI_FRESHNESS_BUSINESS_DATE": str(business_date)},
     )
     if not sources_file.exists():
         tail = " ".join(done.stdout.splitlines()[-3:])
