@@ -14,6 +14,11 @@ def sql_literal(value: object) -> str:
     return "'" + str(value).replace("'", "''") + "'"
 
 
+def sql_ident(name: object) -> str:
+    """A quoted SQL identifier (quotes doubled): a table or column name as data."""
+    return '"' + str(name).replace('"', '""') + '"'
+
+
 def sql_list(values: Iterable[object]) -> str:
     """`['a', 'b']`: a DuckDB list of string literals (a file list for read_parquet)."""
     return "[" + ", ".join(sql_literal(v) for v in values) + "]"

@@ -31,7 +31,7 @@ from pathlib import Path
 
 import duckdb
 
-from ingest.sqltext import sql_literal
+from ingest.sqltext import sql_ident, sql_literal
 from warehouse.marts import WAREHOUSE_ENV, mart_tables, signature
 
 log = logging.getLogger(__name__)
@@ -48,10 +48,6 @@ def default_out(warehouse: Path) -> Path:
 
 def _versions(out: Path) -> list[Path]:
     return sorted(out.parent.glob(f".{out.name}.*"), key=lambda p: p.name)
-
-
-def _quote(name: str) -> str:
-    return '"' + name.replace('"', '""') + '"'
 
 
 def current_manifest(out: Path) -> dict | None:
@@ -116,12 +112,12 @@ def _write(warehouse: Path, folder: Path) -> dict[str, int]:
             f"ATTACH {sql_literal(folder / COMPAT_FILE)} AS compat (STORAGE_VERSION '{COMPAT_STORAGE_VERSION}')"
         )
         for name in mart_tables(con, "src"):
-            table = f"src.main.{_quote(name)}"
+            table = f"src.main.{sql_ident(name)}"
             con.execute(
                 f"COPY (SELECT * FROM {table}) TO {sql_literal(folder / (name + '.parquet'))} "
                 "(FORMAT parquet, COMPRESSION zstd)"
             )
-            con.execute(f"CREATE TABLE compat.main.{_quote(name)} AS SELECT * FROM {table}")
+            con.execute(f"CREATE TABLE compat.main.{sql_ident(name)} AS SELECT * FROM {table}")
             tables[name] = con.execute(f"SELECT count(*) FROM {table}").fetchone()[0]
         con.execute("DETACH compat")
         con.execute("DETACH src")

@@ -22,7 +22,7 @@ import duckdb
 from ingest.contract import KINDS, REFERENCE_FILES, Kind, lake_columns
 from ingest.identity import CLEAR_ID_PATTERN, check_char_matches_sql
 from ingest.lake import Lake, read_parquet_sql
-from ingest.sqltext import sql_literal
+from ingest.sqltext import sql_ident, sql_literal
 from ingest.validation import DELIVERY_ID
 
 log = logging.getLogger(__name__)
@@ -36,10 +36,15 @@ def working_path(warehouse: Path) -> Path:
     return warehouse.with_name(warehouse.name + ".building")
 
 
+def audit_stamp_path(work: Path) -> Path:
+    """Where the audit stamps the working file it passed (see night.steps.audit_build)."""
+    return work.with_name(work.name + ".audited")
+
+
 def start_working_copy(warehouse: Path) -> Path:
     """A fresh working file: a copy of the published warehouse, or nothing if there is none."""
     work = working_path(warehouse)
-    for stale in (work, work.with_name(work.name + ".wal"), work.with_name(work.name + ".audited")):
+    for stale in (work, work.with_name(work.name + ".wal"), audit_stamp_path(work)):
         stale.unlink(missing_ok=True)
     warehouse.parent.mkdir(parents=True, exist_ok=True)
     if warehouse.exists():
@@ -251,20 +256,16 @@ def find_clear_ids(con: duckdb.DuckDBPyConnection) -> set[str]:
 
     found = set()
     for (schema, table), names in columns.items():
-        relation = f"{_ident(schema)}.{_ident(table)}"
+        relation = f"{sql_ident(schema)}.{sql_ident(table)}"
         if hit(relation, names):
             found |= {f"{schema}.{table}.{n}" for n in names if hit(relation, [n])}
     return found
 
 
-def _ident(name: str) -> str:
-    return '"' + name.replace('"', '""') + '"'
-
-
 def _holds_clear_id(column: str) -> str:
     """SQL, true when a value of `column` holds a valid resident ID. The cheap tests come
     first: a value shorter than an ID, or without 17 digits in a row, goes no further."""
-    value, pattern = _ident(column), sql_literal(CLEAR_ID_PATTERN)  # a literal: compiled once
+    value, pattern = sql_ident(column), sql_literal(CLEAR_ID_PATTERN)  # a literal: compiled once
     found = f"upper(regexp_extract({value}, {pattern}, 2))"
     return (
         f"length({value}) >= 18 AND regexp_matches({value}, '[0-9]{{17}}') "
