@@ -119,9 +119,10 @@ def failure_alert(context: dict) -> Alert:
 
 def kpi_line_alerts(con, business_date: dt.date) -> Alert | None:
     """The KPI cells of the business date's month past their watch line (关注: the target
-    missed, within the margin) or their alert line (预警: beyond it), by the dashboard's rule. A cell whose denominator is below the KPI's documented minimum
-    (`kpi_definitions.min_denominator`) is left out: a handful of stray records is
-    not a result. A year-to-date KPI is judged against the pro-rata line of its year target."""
+    missed, within the margin) or their alert line (预警: beyond it), by the dashboard's rule.
+    A cell whose denominator is below the KPI's documented minimum
+    (`kpi_definitions.min_denominator`) is left out: a handful of stray records is not a
+    result. A year-to-date KPI is judged against the pro-rata line of its year target."""
     from warehouse.kpi_lines import judged_line, verdict
 
     month = business_date.replace(day=1)

@@ -29,6 +29,7 @@ from ingest.sqltext import sql_list
 from warehouse.publish import (
     AuditFailedError,
     audit,
+    audit_stamp_path,
     load_raw_schema,
     publish,
     start_working_copy,
@@ -177,7 +178,6 @@ def ingest(
             ).fetchall()
         ]
     summary = ingest_kind(cfg.landing, cfg.lake, kind, key, registry_codes, up_to)
-    build_offline_index(cfg.lake_dir / "gx")
     log.info(
         "%s: %d deliveries, %d identical redeliveries, rows read %d = loaded %d + quarantined %d",
         kind,
@@ -202,6 +202,7 @@ def build(cfg: NightConfig, as_of: dt.date | None = None, runner: str = "kpi run
     if not (DBT_PROJECT_DIR / "dbt_project.yml").exists():  # fail closed: never publish raw only
         raise FileNotFoundError(f"no dbt project at {DBT_PROJECT_DIR}: nothing to build")
     nodes = run_dbt(NIGHTLY_BUILD, work, cfg.warehouse)
+    build_offline_index(cfg.lake_dir / "gx")  # once a night, over every kind's GX results
     business_date = as_of or latest
     if business_date is not None:
         verdicts = source_freshness(work, cfg.warehouse, business_date)
@@ -216,10 +217,6 @@ def build(cfg: NightConfig, as_of: dt.date | None = None, runner: str = "kpi run
     return nodes
 
 
-def _audit_stamp_path(work: Path) -> Path:
-    return work.with_name(work.name + ".audited")
-
-
 def _file_identity(path: Path) -> str:
     """What changes when the file is rebuilt or written to (a stamp of the file audited)."""
     st = path.stat()
@@ -229,7 +226,7 @@ def _file_identity(path: Path) -> str:
 def audit_build(cfg: NightConfig) -> None:
     """Audit the working file; a pass stamps exactly that file as publishable."""
     work = working_path(cfg.warehouse)
-    stamp = _audit_stamp_path(work)
+    stamp = audit_stamp_path(work)
     stamp.unlink(missing_ok=True)
     if not work.exists():
         raise AuditFailedError(f"{work} does not exist: run the build step first")
@@ -248,7 +245,7 @@ def publish_build(cfg: NightConfig) -> Path:
     steps as separate processes, so a night that built in between must not be published
     unaudited (nor a file that changed after its audit)."""
     work = working_path(cfg.warehouse)
-    stamp = _audit_stamp_path(work)
+    stamp = audit_stamp_path(work)
     audited = stamp.read_text() if stamp.exists() else None
     if not work.exists() or audited != _file_identity(work):
         raise AuditFailedError(
