@@ -11,7 +11,7 @@
 -- depends_on: {{ ref('int_institution_periods_unioned') }}
 {{
     config(
-        materialized='incremental',
+        materialized=record_fact_materialization(),
         incremental_strategy='append',
         on_schema_change='fail',
         pre_hook="{{ delete_changed_keys(ref('stg_lake__changed_public_health'), ['institution_code', 'service_id']) }}"
