@@ -13,7 +13,9 @@ export UV_COMPILE_BYTECODE := 1
 # dbt and GX); some environments switch it off globally.
 unexport PYTHONDONTWRITEBYTECODE
 
-.PHONY: test-slow demo test lint lint-sql format suites dashboard clean bench bench-smoke
+SPARK_VENV := .venv-spark
+
+.PHONY: test-spark test-slow demo test lint lint-sql format suites dashboard clean bench bench-smoke
 
 $(UV):
 	$(PYTHON) -m venv .tools
@@ -30,13 +32,23 @@ test: $(VENV)/.synced
 	$(VENV)/bin/ruff check ingest synthetic warehouse night cli dags dashboard tests bench
 	$(VENV)/bin/ruff format --check ingest synthetic warehouse night cli dags dashboard tests bench
 	$(MAKE) --no-print-directory lint-sql
-	$(VENV)/bin/python -m pytest -q -ra -n 2 --dist loadfile -m "not slow" --durations=15
+	$(VENV)/bin/python -m pytest -q -ra -n 2 --dist loadfile -m "not slow and not spark" --durations=15
 	$(MAKE) --no-print-directory bench-smoke
 
 # The long suites (kills, property-based nights, privacy scan of a whole night, rebuild
 # equality): .ci/run runs them after `make test`.
 test-slow: $(VENV)/.synced
 	$(VENV)/bin/python -m pytest -q -ra -n 2 --dist loadfile -m slow --durations=15
+
+# The Spark engine in its own venv (the default install stays without Spark): the same lock,
+# plus the `spark` group (dbt-spark with pyspark; Java 17 must be on the machine). Two nights of
+# a generated county on both engines, compared cell for cell.
+$(SPARK_VENV)/.synced: pyproject.toml uv.lock | $(UV)
+	UV_PROJECT_ENVIRONMENT=$(SPARK_VENV) $(UV) sync --frozen --group dev --group spark
+	touch $@
+
+test-spark: $(SPARK_VENV)/.synced
+	SPARK_LOCAL_IP=127.0.0.1 $(SPARK_VENV)/bin/python -m pytest -q -ra -s -m spark tests/spark --durations=5
 
 # The night against plain DuckDB and a pandas peer on the same files, and night 30 against
 # night 1; appends the figures to BENCHMARKS.md. The zones are generated once into bench/.cache.

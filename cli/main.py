@@ -28,7 +28,11 @@ def _run(args: argparse.Namespace) -> int:
     except MissingKeyError as exc:
         print(f"kpi run: {exc}", file=sys.stderr)
         return 2
-    cfg = NightConfig.build(args.landing, args.warehouse, args.lake)
+    try:
+        cfg = NightConfig.build(args.landing, args.warehouse, args.lake, args.engine)
+    except ValueError as exc:
+        print(f"kpi run: {exc}", file=sys.stderr)
+        return 2
     try:
         with night_lock(cfg):
             sweep_tmp(cfg)
@@ -176,6 +180,12 @@ def parser() -> argparse.ArgumentParser:
         "--lake",
         default=env("KPI_LAKE_DIR"),
         help="lake directory [KPI_LAKE_DIR] (default: beside the warehouse, kpi.duckdb -> kpi.lake/)",
+    )
+    run.add_argument(
+        "--engine",
+        default=env("KPI_ENGINE") or "duckdb",
+        help="what builds the warehouse [KPI_ENGINE]: duckdb, or spark (needs the `spark` "
+        "dependency group: make test-spark installs it)",
     )
     run.add_argument(
         "--demo-key",

@@ -36,7 +36,7 @@ def night_config() -> NightConfig:
         raise RuntimeError(
             "set the Airflow Variables (or env vars) KPI_LANDING_DIR and KPI_WAREHOUSE"
         )
-    return NightConfig.build(landing, warehouse, setting("KPI_LAKE_DIR"))
+    return NightConfig.build(landing, warehouse, setting("KPI_LAKE_DIR"), setting("KPI_ENGINE"))
 
 
 # How long a task waits for the warehouse's night lock (a `kpi run` of a province night takes

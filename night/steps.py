@@ -11,6 +11,7 @@ from __future__ import annotations
 import contextlib
 import datetime as dt
 import fcntl
+import json
 import logging
 import os
 import time
@@ -35,9 +36,20 @@ from warehouse.publish import (
     start_working_copy,
     working_path,
 )
-from warehouse.transform import DBT_PROJECT_DIR, freshness_summary, run_dbt, source_freshness
+from warehouse.transform import (
+    DBT_PROJECT_DIR,
+    dbt_paths,
+    freshness_summary,
+    run_dbt,
+    source_freshness,
+)
 
 log = logging.getLogger(__name__)
+
+
+# The engines that can build the warehouse: DuckDB in the working file (the default), or the
+# same dbt project on Spark (warehouse/spark.py).
+ENGINES = ("duckdb", "spark")
 
 
 @dataclass(frozen=True)
@@ -45,14 +57,23 @@ class NightConfig:
     landing: Path
     warehouse: Path
     lake_dir: Path
+    engine: str = "duckdb"
 
     @classmethod
     def build(
-        cls, landing: str | Path, warehouse: str | Path, lake_dir: str | Path | None = None
+        cls,
+        landing: str | Path,
+        warehouse: str | Path,
+        lake_dir: str | Path | None = None,
+        engine: str | None = None,
     ) -> NightConfig:
+        """`engine` defaults to KPI_ENGINE, else duckdb."""
         warehouse = Path(warehouse).absolute()
         lake = Path(lake_dir).absolute() if lake_dir else default_lake_dir(warehouse)
-        return cls(Path(landing).absolute(), warehouse, lake)
+        engine = engine or os.environ.get("KPI_ENGINE") or "duckdb"
+        if engine not in ENGINES:
+            raise ValueError(f"unknown engine {engine!r}: one of {', '.join(ENGINES)}")
+        return cls(Path(landing).absolute(), warehouse, lake, engine)
 
     @property
     def lake(self) -> Lake:
@@ -194,18 +215,31 @@ def build(cfg: NightConfig, as_of: dt.date | None = None, runner: str = "kpi run
     """Working file := last published + the lake's current raw state (of business dates up to
     `as_of` when given: the night of that date), then `dbt build`, then `dbt source freshness`
     judged on the night's business date (`as_of`, else the latest delivered), whose verdict
-    goes to the run log."""
-    work = start_working_copy(cfg.warehouse)
-    with duckdb.connect(str(work)) as con:
-        load_raw_schema(con, cfg.lake, as_of)
-        latest = con.execute("SELECT max(business_date) FROM raw.ingest_files").fetchone()[0]
+    goes to the run log. On Spark, dbt builds from the lake in Spark and the working file
+    receives what it built (warehouse/spark.py)."""
     if not (DBT_PROJECT_DIR / "dbt_project.yml").exists():  # fail closed: never publish raw only
         raise FileNotFoundError(f"no dbt project at {DBT_PROJECT_DIR}: nothing to build")
-    nodes = run_dbt(NIGHTLY_BUILD, work, cfg.warehouse)
+    if cfg.engine == "spark":
+        from warehouse import spark
+
+        sources = spark.write_sources(cfg.lake, cfg.warehouse, as_of)
+        target, env = ["--target", spark.TARGET], spark.dbt_env(cfg.warehouse, sources)
+        work = working_path(cfg.warehouse)
+        nodes = run_dbt([*NIGHTLY_BUILD, *target], work, cfg.warehouse, env)
+        manifest = json.loads((dbt_paths(cfg.warehouse)["target"] / "manifest.json").read_text())
+        spark.collect_build(cfg.lake, cfg.warehouse, manifest)
+    else:
+        target, env = [], None
+        work = start_working_copy(cfg.warehouse)
+        with duckdb.connect(str(work)) as con:
+            load_raw_schema(con, cfg.lake, as_of)
+        nodes = run_dbt(NIGHTLY_BUILD, work, cfg.warehouse)
+    with duckdb.connect(str(work), read_only=True) as con:
+        latest = con.execute("SELECT max(business_date) FROM raw.ingest_files").fetchone()[0]
     build_offline_index(cfg.lake_dir / "gx")  # once a night, over every kind's GX results
     business_date = as_of or latest
     if business_date is not None:
-        verdicts = source_freshness(work, cfg.warehouse, business_date)
+        verdicts = source_freshness(work, cfg.warehouse, business_date, tuple(target), env)
         summary = freshness_summary(verdicts)
         log.info("source freshness as of %s: %s", business_date, summary)
         record_run(cfg, "freshness", f"as of {business_date}: {summary}", runner)

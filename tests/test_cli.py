@@ -68,3 +68,12 @@ def test_query_csv_neutralises_formulas(warehouse, capsys):
     assert main(["query", "--warehouse", str(warehouse), "--format", "csv", sql]) == 0
     out = capsys.readouterr().out.splitlines()
     assert out[1] == '"\'=HYPERLINK(""x"")",\'+1,\'-,\'@SUM(A1),ok,-5'
+
+
+def test_an_unknown_engine_is_one_line_and_touches_nothing(tmp_path, monkeypatch, capsys):
+    monkeypatch.setenv("KPI_PSEUDONYM_KEY", "a-test-key-of-enough-length-0123")
+    warehouse = tmp_path / "kpi.duckdb"
+    args = ["run", "--landing", str(tmp_path), "--warehouse", str(warehouse)]
+    assert main([*args, "--engine", "trino"]) == 2
+    assert "unknown engine 'trino': one of duckdb, spark" in capsys.readouterr().err
+    assert list(tmp_path.iterdir()) == []

@@ -62,3 +62,60 @@ def test_raw_updated_in_place_equals_a_full_load(tmp_path: Path):
     load_raw_schema(kept, cfg.lake)  # a night with nothing new changes nothing
     assert kept.sql("SELECT count(*) FROM raw._changed_visits").fetchall() == [(0,)]
     assert raw_state(kept) == raw_state(fresh)
+
+
+def test_spark_sources_hold_what_duckdb_raw_holds(tmp_path: Path):
+    """Spark's schema `raw` (warehouse.spark.write_sources: small tables written beside its
+    catalog, each kind its lake folder kept to the current deliveries) names every `raw` source
+    the dbt project reads, and holds what load_raw_schema puts in DuckDB's, after a correction."""
+    import json
+
+    import yaml
+
+    from ingest.contract import REFERENCE_FILES
+    from warehouse.spark import write_sources
+    from warehouse.transform import DBT_PROJECT_DIR
+
+    landing = tmp_path / "landing"
+    write_reference(landing)
+    cfg = NightConfig.build(landing, tmp_path / "kpi.duckdb")
+    folder = landing / BUSINESS_DATE / TOWNSHIP
+    write_csv(folder / "visits.csv", VISIT_HEADER, [visit("v1"), visit("v2")])
+    ingest_all(cfg)
+    write_csv(folder / "visits.csv", VISIT_HEADER, [visit("v1"), visit("v3")])  # a correction
+    ingest_all(cfg)
+    sources = write_sources(cfg.lake, cfg.warehouse)
+    json.dumps(sources)  # what the night passes to dbt
+
+    declared = {
+        table["name"]
+        for path in (DBT_PROJECT_DIR / "models" / "staging").glob("*/_*__sources.yml")
+        for source in yaml.safe_load(path.read_text())["sources"]
+        if source["schema"] == "raw"
+        for table in source["tables"]
+    }
+    assert declared <= set(sources)
+
+    duck = duckdb.connect(str(tmp_path / "duck.duckdb"))
+    load_raw_schema(duck, cfg.lake)
+    spark_side = duckdb.connect()
+    current = sources["current_delivery"]["path"]
+
+    def spark_rows(name: str, exclude: str = "") -> list:
+        table = sources[name]
+        where = (
+            f" WHERE _delivery_id IN (SELECT delivery_id FROM read_parquet('{current}/*.parquet'))"
+            if table["current_only"]
+            else ""
+        )
+        glob = "/*/*.parquet" if table["current_only"] else "/*.parquet"
+        return spark_side.sql(
+            f"SELECT * {exclude} FROM read_parquet('{table['path']}{glob}', "
+            f"hive_partitioning = false){where} ORDER BY ALL"
+        ).fetchall()
+
+    for name in ("ingest_files", "quarantine_rows", *REFERENCE_FILES):
+        assert spark_rows(name) == duck.sql(f"SELECT * FROM raw.{name} ORDER BY ALL").fetchall()
+    for kind in KINDS:
+        assert spark_rows(kind, "EXCLUDE (_loaded_at)") == raw_state(duck)[kind], kind
+    assert [r[6] for r in spark_rows("visits")] == ["v1", "v3"]

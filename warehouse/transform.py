@@ -57,7 +57,9 @@ def _dbt_process(
     )
 
 
-def run_dbt(args: list[str], database: Path, warehouse: Path) -> list[dict]:
+def run_dbt(
+    args: list[str], database: Path, warehouse: Path, env: dict[str, str] | None = None
+) -> list[dict]:
     """Run one dbt command on `database`; return per-node results; raise on failure.
 
     dbt runs in a child process: dbt-duckdb keeps its DuckDB instance open between in-process
@@ -67,7 +69,7 @@ def run_dbt(args: list[str], database: Path, warehouse: Path) -> list[dict]:
     log.info("dbt %s", " ".join(args))
     results_file = dbt_paths(warehouse)["target"] / "run_results.json"
     results_file.unlink(missing_ok=True)  # never report a previous run's results
-    done = _dbt_process(args, database, warehouse)
+    done = _dbt_process(args, database, warehouse, env)
     nodes = []
     if results_file.exists():
         for r in json.loads(results_file.read_text())["results"]:
@@ -87,7 +89,13 @@ def run_dbt(args: list[str], database: Path, warehouse: Path) -> list[dict]:
     return nodes
 
 
-def source_freshness(database: Path, warehouse: Path, business_date) -> list[dict]:
+def source_freshness(
+    database: Path,
+    warehouse: Path,
+    business_date,
+    args: tuple[str, ...] = (),
+    env: dict[str, str] | None = None,
+) -> list[dict]:
     """`dbt source freshness` judged on `business_date` (see the lake source's config): one
     verdict per extract kind (pass, warn, error). A stale source is news for the office, not a
     reason to withhold the night, so this never raises on a verdict; a dbt that cannot run at
@@ -95,10 +103,10 @@ def source_freshness(database: Path, warehouse: Path, business_date) -> list[dic
     sources_file = dbt_paths(warehouse)["target"] / "sources.json"
     sources_file.unlink(missing_ok=True)
     done = _dbt_process(
-        ["source", "freshness"],
+        ["source", "freshness", *args],
         database,
         warehouse,
-        {"KPI_FRESHNESS_BUSINESS_DATE": str(business_date)},
+        {**(env or {}), "KPI_FRESHNESS_BUSINESS_DATE": str(business_date)},
     )
     if not sources_file.exists():
         tail = " ".join(done.stdout.splitlines()[-3:])
