@@ -149,3 +149,14 @@ def test_the_pseudonym_key_is_masked_in_airflow_logs(monkeypatch):
     monkeypatch.setenv("KPI_PSEUDONYM_KEY", secret)
     pseudonym_key()
     assert secret not in str(redact(f"the key is {secret}"))
+
+
+def test_the_dag_builds_on_the_engine_its_settings_name(monkeypatch, tmp_path):
+    from night.airflow_support import night_config
+
+    monkeypatch.setenv("KPI_LANDING_DIR", str(tmp_path / "landing"))
+    monkeypatch.setenv("KPI_WAREHOUSE", str(tmp_path / "kpi.duckdb"))
+    monkeypatch.delenv("KPI_ENGINE", raising=False)
+    assert night_config().engine == "duckdb"
+    monkeypatch.setenv("AIRFLOW_VAR_KPI_ENGINE", "spark")  # an Airflow Variable
+    assert night_config().engine == "spark"
