@@ -22,6 +22,18 @@ def ingest_all(cfg: NightConfig) -> None:
         ingest(cfg, kind, KEY, codes)
 
 
+def first_night(tmp_path: Path) -> tuple[NightConfig, Path]:
+    """The registry and one township's visits (v1, v2) ingested; returns the config and the
+    township's folder of that business date."""
+    landing = tmp_path / "landing"
+    write_reference(landing)
+    cfg = NightConfig.build(landing, tmp_path / "kpi.duckdb")
+    folder = landing / BUSINESS_DATE / TOWNSHIP
+    write_csv(folder / "visits.csv", VISIT_HEADER, [visit("v1"), visit("v2")])
+    ingest_all(cfg)
+    return cfg, folder
+
+
 def raw_state(con) -> dict[str, list]:
     return {
         kind: con.sql(f"SELECT * EXCLUDE (_loaded_at) FROM raw.{kind} ORDER BY ALL").fetchall()
@@ -30,19 +42,14 @@ def raw_state(con) -> dict[str, list]:
 
 
 def test_raw_updated_in_place_equals_a_full_load(tmp_path: Path):
-    landing = tmp_path / "landing"
-    write_reference(landing)
-    cfg = NightConfig.build(landing, tmp_path / "kpi.duckdb")
-    folder = landing / BUSINESS_DATE / TOWNSHIP
-    write_csv(folder / "visits.csv", VISIT_HEADER, [visit("v1"), visit("v2")])
-    ingest_all(cfg)
+    cfg, folder = first_night(tmp_path)
     kept = duckdb.connect(str(tmp_path / "kept.duckdb"))
     load_raw_schema(kept, cfg.lake)
     assert kept.sql("SELECT count(*) FROM raw._lake_files").fetchall() == [(1,)]
 
     # night 2: a correction of the slot (v2 gone, v3 new) and a new business date
     write_csv(folder / "visits.csv", VISIT_HEADER, [visit("v1"), visit("v3")])
-    later = landing / "2026-03-11" / TOWNSHIP
+    later = cfg.landing / "2026-03-11" / TOWNSHIP
     write_csv(later / "visits.csv", VISIT_HEADER, [visit("v4", date="2026-03-11")])
     ingest_all(cfg)
     load_raw_schema(kept, cfg.lake)  # in place: deletes the replaced rows, adds the new files
@@ -76,12 +83,7 @@ def test_spark_sources_hold_what_duckdb_raw_holds(tmp_path: Path):
     from warehouse.spark import write_sources
     from warehouse.transform import DBT_PROJECT_DIR
 
-    landing = tmp_path / "landing"
-    write_reference(landing)
-    cfg = NightConfig.build(landing, tmp_path / "kpi.duckdb")
-    folder = landing / BUSINESS_DATE / TOWNSHIP
-    write_csv(folder / "visits.csv", VISIT_HEADER, [visit("v1"), visit("v2")])
-    ingest_all(cfg)
+    cfg, folder = first_night(tmp_path)
     write_csv(folder / "visits.csv", VISIT_HEADER, [visit("v1"), visit("v3")])  # a correction
     ingest_all(cfg)
     sources = write_sources(cfg.lake, cfg.warehouse)
