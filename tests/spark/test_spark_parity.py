@@ -115,6 +115,7 @@ def zone(tmp_path_factory: pytest.TempPathFactory) -> Path:
 
 
 def test_spark_builds_what_duckdb_builds_over_two_nights(zone: Path, tmp_path: Path) -> None:
+    assert shutil.which("java"), "Spark needs Java (17) on PATH"
     landing, lake = tmp_path / "landing", tmp_path / "lake"
     duck, spark = tmp_path / "duck" / "kpi.duckdb", tmp_path / "spark" / "kpi.duckdb"
     last = START + dt.timedelta(days=DAYS - 1)
