@@ -216,23 +216,22 @@ def build(cfg: NightConfig, as_of: dt.date | None = None, runner: str = "kpi run
     `as_of` when given: the night of that date), then `dbt build`, then `dbt source freshness`
     judged on the night's business date (`as_of`, else the latest delivered), whose verdict
     goes to the run log. On Spark, dbt builds from the lake in Spark and the working file
-    receives what it built (warehouse/spark.py)."""
+    (raw loaded all the same) receives the tables it built (warehouse/spark.py)."""
     if not (DBT_PROJECT_DIR / "dbt_project.yml").exists():  # fail closed: never publish raw only
         raise FileNotFoundError(f"no dbt project at {DBT_PROJECT_DIR}: nothing to build")
+    work = start_working_copy(cfg.warehouse)
+    with duckdb.connect(str(work)) as con:
+        load_raw_schema(con, cfg.lake, as_of)  # what the audit reconciles, on either engine
     if cfg.engine == "spark":
         from warehouse import spark
 
         sources = spark.write_sources(cfg.lake, cfg.warehouse, as_of)
         target, env = ["--target", spark.TARGET], spark.dbt_env(cfg.warehouse, sources)
-        work = working_path(cfg.warehouse)
         nodes = run_dbt([*NIGHTLY_BUILD, *target], work, cfg.warehouse, env)
         manifest = json.loads((dbt_paths(cfg.warehouse)["target"] / "manifest.json").read_text())
-        spark.collect_build(cfg.lake, cfg.warehouse, manifest)
+        spark.collect_build(work, cfg.warehouse, manifest)
     else:
         target, env = [], None
-        work = start_working_copy(cfg.warehouse)
-        with duckdb.connect(str(work)) as con:
-            load_raw_schema(con, cfg.lake, as_of)
         nodes = run_dbt(NIGHTLY_BUILD, work, cfg.warehouse)
     with duckdb.connect(str(work), read_only=True) as con:
         latest = con.execute("SELECT max(business_date) FROM raw.ingest_files").fetchone()[0]

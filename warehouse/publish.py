@@ -41,18 +41,12 @@ def audit_stamp_path(work: Path) -> Path:
     return work.with_name(work.name + ".audited")
 
 
-def start_fresh_working_file(warehouse: Path) -> Path:
-    """The working file's path, with what an earlier night left there removed."""
+def start_working_copy(warehouse: Path) -> Path:
+    """A fresh working file: a copy of the published warehouse, or nothing if there is none."""
     work = working_path(warehouse)
     for stale in (work, work.with_name(work.name + ".wal"), audit_stamp_path(work)):
         stale.unlink(missing_ok=True)
     warehouse.parent.mkdir(parents=True, exist_ok=True)
-    return work
-
-
-def start_working_copy(warehouse: Path) -> Path:
-    """A fresh working file: a copy of the published warehouse, or nothing if there is none."""
-    work = start_fresh_working_file(warehouse)
     if warehouse.exists():
         shutil.copyfile(warehouse, work)
     return work

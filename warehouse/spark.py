@@ -1,16 +1,17 @@
 """The night's build on Apache Spark (`kpi run --engine spark`): the same dbt project, target
 `spark`, reading the same lake.
 
-    write_sources -> dbt build --target spark -> collect_build -> (the same audit and publish)
+    working file + raw (as on DuckDB) -> write_sources -> dbt build --target spark
+        -> collect_build -> (the same audit and publish)
 
-On DuckDB the night loads schema `raw` into the working file and dbt builds there. On Spark
-nothing is loaded: `write_sources` writes the night's small tables (deliveries, quarantine,
-registry) as Parquet beside the Spark catalog, and dbt's on-run-start hook defines schema `raw`
-as views over them and over the lake's raw folders (dbt_project/macros/spark_sources.sql).
-Spark keeps its catalog and tables in `<warehouse>.spark/`. `collect_build` then writes the
-tables readers use (schemas `main` and `seeds`) from Spark's Parquet into a fresh working
-DuckDB file, beside the ingest audit, and the night audits and publishes that file exactly as a
-DuckDB night does: readers keep one file, whichever engine built it.
+Nothing is loaded into Spark: `write_sources` writes the night's small tables (deliveries,
+quarantine, registry) as Parquet beside a new Spark catalog, and dbt's on-run-start hook
+defines Spark's schema `raw` as views over them and over the lake's raw folders
+(dbt_project/macros/spark_sources.sql). Spark keeps its catalog, tables and scratch space in
+`<warehouse>.spark/`. `collect_build` then writes the tables readers use (schemas `main` and
+`seeds`) from Spark's Parquet into the working DuckDB file, whose schema `raw` the night loaded
+as a DuckDB night does, and the night audits and publishes that file exactly as a DuckDB night
+does: readers keep one file, whichever engine built it, and the engines can take turns.
 
 Only the build moves: ingest (landing -> lake) stays per kind and night in DuckDB, and the
 `kpi` command, the DAG and the dashboard do not change.
@@ -30,13 +31,7 @@ from ingest.contract import KINDS, REFERENCE_FILES, lake_columns
 from ingest.lake import Lake
 from ingest.sqltext import sql_ident, sql_literal
 from ingest.validation import DELIVERY_ID
-from warehouse.publish import (
-    INGEST_FILES_SQL,
-    quarantine_rows_sql,
-    row_keys,
-    stage_deliveries,
-    start_fresh_working_file,
-)
+from warehouse.publish import INGEST_FILES_SQL, quarantine_rows_sql, row_keys, stage_deliveries
 
 TARGET = "spark"
 # The schemas readers of the published file use: marts (`main`) and the seeds the dashboard
@@ -65,8 +60,10 @@ def write_sources(lake: Lake, warehouse: Path, as_of: dt.date | None = None) -> 
     An extract kind is its lake folder, kept to the current deliveries (as of `as_of`) by the
     view; the rest are small tables written here from the lake by the same SQL as the DuckDB
     night's `raw`. `_changed_<kind>` is empty: Spark rebuilds the facts whole."""
+    # Nothing on Spark is incremental: each night starts a new catalog, so a table folder a
+    # killed night left half-written cannot stop the next one.
+    shutil.rmtree(spark_dir(warehouse), ignore_errors=True)
     folder = spark_dir(warehouse) / "raw"
-    shutil.rmtree(folder, ignore_errors=True)
     folder.mkdir(parents=True)
     con = duckdb.connect()
     stage_deliveries(con, lake, as_of)
@@ -99,54 +96,45 @@ def write_sources(lake: Lake, warehouse: Path, as_of: dt.date | None = None) -> 
         path.parent.mkdir()
         con.execute(f"COPY ({select}) TO {sql_literal(path)} (FORMAT parquet)")
         sources[name] = {"path": str(path.parent), "current_only": False}
+    con.close()
     return sources
 
 
 def table_locations(manifest: dict, warehouse: Path) -> dict[tuple[str, str], Path]:
     """(schema, table) -> the Parquet folder of every table the build made in the published
-    schemas (Spark's managed tables live in `<warehouse dir>/<schema>.db/<table>`)."""
+    schemas (Spark's managed tables live in `<warehouse dir>/<schema>.db/<table>`). A node of
+    another kind there (a view) would leave a mart out of the published file: refused."""
     root = spark_dir(warehouse) / "warehouse"
     locations = {}
     for node in manifest["nodes"].values():
-        materialized = node["config"].get("materialized")
         if (
-            node["resource_type"] in ("model", "seed")
-            and node["schema"] in PUBLISHED_SCHEMAS
-            and materialized in ("table", "incremental", "seed")
+            node["resource_type"] not in ("model", "seed")
+            or node["schema"] not in PUBLISHED_SCHEMAS
         ):
-            name = node["alias"]
-            locations[(node["schema"], name)] = root / f"{node['schema']}.db" / name
+            continue
+        materialized = node["config"].get("materialized")
+        if materialized not in ("table", "incremental", "seed"):
+            raise ValueError(
+                f"{node['unique_id']} is materialized as {materialized} in schema "
+                f"{node['schema']}: only tables can be brought back from Spark"
+            )
+        locations[(node["schema"], node["alias"])] = root / f"{node['schema']}.db" / node["alias"]
     return locations
 
 
-def collect_build(lake: Lake, warehouse: Path, manifest: dict) -> Path:
-    """A fresh working file: the published schemas' tables from Spark's Parquet, and schema
-    `raw` as the audit reads it (the ingest audit and quarantine as tables, each kind as a
-    view over the lake's current deliveries, which Spark read). Returns its path."""
-    work = start_fresh_working_file(warehouse)
-    raw = spark_dir(warehouse) / "raw"
+def collect_build(work: Path, warehouse: Path, manifest: dict) -> None:
+    """The working file (the last published one, with the night's schema `raw` loaded as on
+    DuckDB) receives the tables Spark built in the published schemas. The DuckDB layers an
+    earlier DuckDB night left (staging, intermediate) leave: the file then holds this night's
+    build only, and the next DuckDB night makes them again."""
     with duckdb.connect(str(work)) as con:
-        for schema in ("raw", *PUBLISHED_SCHEMAS):
+        for schema in ("staging", "intermediate"):
+            con.execute(f"DROP SCHEMA IF EXISTS {schema} CASCADE")
+        for schema in PUBLISHED_SCHEMAS:
             con.execute(f"CREATE SCHEMA IF NOT EXISTS {schema}")
-        for name in ("ingest_files", "quarantine_rows", "current_delivery"):
-            con.execute(
-                f"CREATE TABLE raw.{name} AS SELECT * FROM read_parquet({sql_literal(raw / name / '*.parquet')})"
-            )
-        for kind in KINDS:
-            files = lake.root / "raw" / kind / "business_date=*" / "*.parquet"
-            if lake.zone_files("raw", kind):
-                rows = (
-                    f"SELECT * FROM read_parquet({sql_literal(files)}, union_by_name = true, "
-                    f"hive_partitioning = false) WHERE {DELIVERY_ID} IN "
-                    "(SELECT delivery_id FROM raw.current_delivery)"
-                )
-            else:
-                rows = f"SELECT * FROM read_parquet({sql_literal(raw / kind / '*.parquet')})"
-            con.execute(f"CREATE VIEW raw.{kind} AS {rows}")
         for (schema, name), folder in table_locations(manifest, warehouse).items():
             con.execute(
-                f"CREATE TABLE {schema}.{sql_ident(name)} AS "
+                f"CREATE OR REPLACE TABLE {schema}.{sql_ident(name)} AS "
                 f"SELECT * FROM read_parquet({sql_literal(folder / '*.parquet')})"
             )
         con.execute("CHECKPOINT")
-    return work

@@ -9,6 +9,8 @@ import subprocess
 import sys
 from pathlib import Path
 
+from ingest.pseudonym import KEY_ENV
+
 log = logging.getLogger(__name__)
 
 DBT_PROJECT_DIR = Path(__file__).resolve().parent.parent / "dbt_project"
@@ -49,7 +51,12 @@ def _dbt_process(
     ]  # fmt: skip
     return subprocess.run(
         command,
-        env={**os.environ, "KPI_DBT_DATABASE": str(database.absolute()), **(env or {})},
+        # the pseudonym key stays in the night: dbt and Spark never need it
+        env={
+            **{k: v for k, v in os.environ.items() if k != KEY_ENV},
+            "KPI_DBT_DATABASE": str(database.absolute()),
+            **(env or {}),
+        },
         capture_output=True,
         text=True,
         check=False,

@@ -1,6 +1,6 @@
 """The same dbt project on Spark: two nights of a generated county, each built by `kpi run`
-on DuckDB and by `kpi run --engine spark` from the same lake, publish the same tables cell for
-cell (doubles to 1e-9). Night two brings a correction (a visits file delivered again without
+on DuckDB and by `kpi run --engine spark` from the same lake, publish the same tables, column
+types and cells (doubles to 1e-9). Night two brings a correction (a visits file delivered again without
 its last row) and reversals of settlements delivered on night one, so the DuckDB side takes
 its incremental path while Spark rebuilds.
 
@@ -78,25 +78,26 @@ def differences(duck: Path, spark: Path) -> list[str]:
     if tables(con, "spark") != expected:
         found.append(f"tables differ: {sorted(set(expected) ^ set(tables(con, 'spark')))}")
     for schema, name in expected:
-        columns = [
-            r[0]
-            for r in con.execute(
-                "SELECT column_name FROM information_schema.columns WHERE table_catalog = 'duck' "
-                "AND table_schema = $s AND table_name = $t ORDER BY ordinal_position",
-                {"s": schema, "t": name},
+        typed = {
+            side: con.execute(
+                "SELECT column_name, data_type FROM information_schema.columns "
+                "WHERE table_catalog = $c AND table_schema = $s AND table_name = $t "
+                "ORDER BY ordinal_position",
+                {"c": side, "s": schema, "t": name},
             ).fetchall()
-        ]
-        select = ", ".join(f'"{c}"' for c in columns)
-        try:
-            rows = {
-                side: con.execute(
-                    f'SELECT {select} FROM {side}.{schema}."{name}" ORDER BY ALL'
-                ).fetchall()
-                for side in ("duck", "spark")
-            }
-        except duckdb.Error as exc:  # a column missing on the Spark side
-            found.append(f"{schema}.{name}: {exc}")
+            for side in ("duck", "spark")
+        }
+        if typed["duck"] != typed["spark"]:
+            found.append(f"{schema}.{name}: columns {typed['duck']} vs {typed['spark']}")
             continue
+        columns = [column for column, _ in typed["duck"]]
+        select = ", ".join(f'"{c}"' for c in columns)
+        rows = {
+            side: con.execute(
+                f'SELECT {select} FROM {side}.{schema}."{name}" ORDER BY ALL'
+            ).fetchall()
+            for side in ("duck", "spark")
+        }
         if len(rows["duck"]) != len(rows["spark"]):
             found.append(f"{schema}.{name}: {len(rows['duck'])} rows vs {len(rows['spark'])}")
             continue
@@ -145,6 +146,11 @@ def test_spark_builds_what_duckdb_builds_over_two_nights(zone: Path, tmp_path: P
         ).fetchone()
     assert replaced == 1, "the correction must replace the first delivery"
     assert late_reversals > 0, "night two must reverse settlements delivered on night one"
+    assert differences(duck, spark) == []
+
+    # The engines take turns: a DuckDB night on the file Spark published (incremental facts
+    # over Spark's tables) publishes the same warehouse again.
+    kpi_run(landing, spark, lake, "duckdb")
     assert differences(duck, spark) == []
     print(
         "\nbuild seconds (kpi run, whole night): "

@@ -57,7 +57,8 @@ population_by_group as (
         consortium_id,
         month_start,
         population_group,
-        sum(population) as population
+        -- bigint on both engines (DuckDB sums a bigint into a hugeint, Spark into a bigint)
+        cast(sum(population) as {{ dbt.type_bigint() }}) as population
     from populations
     group by consortium_id, month_start, population_group
 
