@@ -48,6 +48,12 @@ def _run(args: argparse.Namespace) -> int:
 def _night(cfg, key, args: argparse.Namespace) -> int:
     from night.steps import ExportFailedError, record_run, registry_warnings, run_night
 
+    if sys.stderr.isatty():  # on a terminal: each kind's files and rows/s, then dbt's nodes
+        shown = logging.getLogger("kpi.progress")
+        shown.addHandler(logging.StreamHandler(sys.stderr))
+        shown.setLevel(logging.INFO)
+        shown.propagate = False  # once, with --verbose too
+
     try:
         phases: dict[str, float] = {}
         summaries = run_night(cfg, key, phases)

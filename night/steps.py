@@ -40,6 +40,7 @@ from warehouse.transform import (
     DBT_PROJECT_DIR,
     dbt_paths,
     freshness_summary,
+    progress,
     run_dbt,
     source_freshness,
 )
@@ -198,7 +199,17 @@ def ingest(
                 "SELECT DISTINCT institution_code FROM read_parquet($path)", {"path": str(path)}
             ).fetchall()
         ]
+    started = time.perf_counter()
     summary = ingest_kind(cfg.landing, cfg.lake, kind, key, registry_codes, up_to)
+    seconds = time.perf_counter() - started
+    progress.info(
+        "%s: %d files, %s rows in %.1f s (%s rows/s)",
+        kind,
+        summary.deliveries + summary.duplicates,
+        f"{summary.rows_read:,}",
+        seconds,
+        f"{summary.rows_read / seconds:,.0f}" if seconds > 0 else "-",
+    )
     log.info(
         "%s: %d deliveries, %d identical redeliveries, rows read %d = loaded %d + quarantined %d",
         kind,

@@ -235,18 +235,9 @@ def test_gx_results_are_stored_per_business_date_and_kind_and_read_offline(first
 
 def test_dbt_never_sees_the_pseudonym_key(monkeypatch, tmp_path):
     """dbt (and Spark's JVM under it) runs with the night's environment minus the key."""
-    import subprocess
-
-    from warehouse import transform
-
-    seen = {}
-
-    def record(command, env, **kwargs):
-        seen.update(env)
-        return subprocess.CompletedProcess(command, 0, "", "")
+    from warehouse.transform import dbt_environment
 
     monkeypatch.setenv("KPI_PSEUDONYM_KEY", "a-deployment-secret-of-some-length")
-    monkeypatch.setattr(transform.subprocess, "run", record)
-    transform._dbt_process(["build"], tmp_path / "work.duckdb", tmp_path / "kpi.duckdb")
-    assert "KPI_PSEUDONYM_KEY" not in seen
-    assert seen["KPI_DBT_DATABASE"] == str(tmp_path / "work.duckdb")
+    env = dbt_environment(tmp_path / "work.duckdb", {"EXTRA": "1"})
+    assert "KPI_PSEUDONYM_KEY" not in env
+    assert env["KPI_DBT_DATABASE"] == str(tmp_path / "work.duckdb") and env["EXTRA"] == "1"

@@ -121,3 +121,22 @@ def test_spark_sources_hold_what_duckdb_raw_holds(tmp_path: Path):
     for kind in KINDS:
         assert spark_rows(kind, "EXCLUDE (_loaded_at)") == raw_state(duck)[kind], kind
     assert [r[6] for r in spark_rows("visits")] == ["v1", "v3"]
+
+
+def test_the_night_reports_its_progress(tmp_path: Path, caplog):
+    """Each kind's files, rows and rows/s as it is ingested, then dbt's finished nodes, on the
+    `kpi.progress` logger (Airflow's task log; `kpi run` shows it on a terminal)."""
+    from warehouse.transform import DBT_NODE_LINE
+
+    with caplog.at_level("INFO", logger="kpi.progress"):
+        first_night(tmp_path)
+    lines = [r.getMessage() for r in caplog.records if r.name == "kpi.progress"]
+    assert any(line.startswith("visits: 1 files, 2 rows in ") for line in lines), lines
+    assert all("rows/s" in line for line in lines)
+    done = "12:00:05  3 of 357 OK created sql table model main.fct_visits ... [OK in 1.20s]"
+    assert DBT_NODE_LINE.match(done)
+    assert DBT_NODE_LINE.match(
+        "12:00:06  4 of 357 PASS not_null_fct_visits_visit_key ... [PASS in 0.1s]"
+    )
+    assert not DBT_NODE_LINE.match("12:00:04  3 of 357 START sql table model main.fct_visits")
+    assert not DBT_NODE_LINE.match("12:00:00  Found 66 models, 286 data tests, 5 seeds")

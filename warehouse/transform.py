@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 import logging
 import os
+import re
 import subprocess
 import sys
 from pathlib import Path
@@ -12,6 +13,11 @@ from pathlib import Path
 from ingest.pseudonym import KEY_ENV
 
 log = logging.getLogger(__name__)
+# What a long night says while it works: each kind's files, rows and rows/s, then dbt's node
+# lines as they finish. Airflow's task logs keep INFO; `kpi run` shows it on a terminal.
+progress = logging.getLogger("kpi.progress")
+# dbt's line for a finished node: "12:00:01  3 of 357 OK created sql table model main.x ..."
+DBT_NODE_LINE = re.compile(r"^\S*\s+\d+ of \d+ (?!START)")
 
 DBT_PROJECT_DIR = Path(__file__).resolve().parent.parent / "dbt_project"
 
@@ -49,19 +55,31 @@ def _dbt_process(
         "--target-path", str(paths["target"]),
         "--log-path", str(paths["logs"]),
     ]  # fmt: skip
-    return subprocess.run(
+    lines = []
+    with subprocess.Popen(
         command,
-        # the pseudonym key stays in the night: dbt and Spark never need it
-        env={
-            **{k: v for k, v in os.environ.items() if k != KEY_ENV},
-            "KPI_DBT_DATABASE": str(database.absolute()),
-            **(env or {}),
-        },
-        capture_output=True,
+        env=dbt_environment(database, env),
+        stdout=subprocess.PIPE,
+        stderr=subprocess.STDOUT,
         text=True,
-        check=False,
         preexec_fn=_die_with_parent,  # a killed night must not leave dbt holding the file
-    )
+    ) as child:
+        for line in child.stdout:  # as dbt writes it: the night's progress shows node by node
+            lines.append(line)
+            if DBT_NODE_LINE.match(line):
+                progress.info("dbt %s", line.split(maxsplit=1)[-1].rstrip())
+    return subprocess.CompletedProcess(command, child.returncode, "".join(lines), "")
+
+
+def dbt_environment(database: Path, env: dict[str, str] | None = None) -> dict[str, str]:
+    """The night's environment for dbt, on `database`, without the pseudonym key: dbt and
+    Spark never need it."""
+    return {
+        **{k: v for k, v in os.environ.items() if k != KEY_ENV},
+        "KPI_DBT_DATABASE": str(database.absolute()),
+        "DBT_USE_COLORS": "false",  # its lines go to logs and to our error messages
+        **(env or {}),
+    }
 
 
 def run_dbt(
