@@ -189,8 +189,7 @@ def parser() -> argparse.ArgumentParser:
     )
     run.add_argument(
         "--engine",
-        default=env("KPI_ENGINE") or "duckdb",
-        help="what builds the warehouse [KPI_ENGINE]: duckdb, or spark (needs the `spark` "
+        help="what builds the warehouse [KPI_ENGINE]: duckdb (default), or spark (needs the `spark` "
         "dependency group: make test-spark installs it)",
     )
     run.add_argument(

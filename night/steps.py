@@ -233,10 +233,12 @@ def build(cfg: NightConfig, as_of: dt.date | None = None, runner: str = "kpi run
     work = start_working_copy(cfg.warehouse)
     with duckdb.connect(str(work)) as con:
         load_raw_schema(con, cfg.lake, as_of)  # what the audit reconciles, on either engine
-    if cfg.engine == "spark":
-        from warehouse import spark
+        latest = con.execute("SELECT max(business_date) FROM raw.ingest_files").fetchone()[0]
+        if cfg.engine == "spark":
+            from warehouse import spark
 
-        sources = spark.write_sources(cfg.lake, cfg.warehouse, as_of)
+            sources = spark.write_sources(con, cfg.lake, cfg.warehouse, as_of)
+    if cfg.engine == "spark":
         target, env = ["--target", spark.TARGET], spark.dbt_env(cfg.warehouse, sources)
         nodes = run_dbt([*NIGHTLY_BUILD, *target], work, cfg.warehouse, env)
         manifest = json.loads((dbt_paths(cfg.warehouse)["target"] / "manifest.json").read_text())
@@ -244,8 +246,6 @@ def build(cfg: NightConfig, as_of: dt.date | None = None, runner: str = "kpi run
     else:
         target, env = [], None
         nodes = run_dbt(NIGHTLY_BUILD, work, cfg.warehouse)
-    with duckdb.connect(str(work), read_only=True) as con:
-        latest = con.execute("SELECT max(business_date) FROM raw.ingest_files").fetchone()[0]
     build_offline_index(cfg.lake_dir / "gx")  # once a night, over every kind's GX results
     business_date = as_of or latest
     if business_date is not None:

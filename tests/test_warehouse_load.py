@@ -72,7 +72,7 @@ def test_raw_updated_in_place_equals_a_full_load(tmp_path: Path):
 
 
 def test_spark_sources_hold_what_duckdb_raw_holds(tmp_path: Path):
-    """Spark's schema `raw` (warehouse.spark.write_sources: small tables written beside its
+    """Spark's schema `raw` (warehouse.spark.write_sources: small tables copied beside its
     catalog, each kind its lake folder kept to the current deliveries) names every `raw` source
     the dbt project reads, and holds what load_raw_schema puts in DuckDB's, after a correction."""
     import json
@@ -86,7 +86,9 @@ def test_spark_sources_hold_what_duckdb_raw_holds(tmp_path: Path):
     cfg, folder = first_night(tmp_path)
     write_csv(folder / "visits.csv", VISIT_HEADER, [visit("v1"), visit("v3")])  # a correction
     ingest_all(cfg)
-    sources = write_sources(cfg.lake, cfg.warehouse)
+    duck = duckdb.connect(str(tmp_path / "duck.duckdb"))
+    load_raw_schema(duck, cfg.lake)
+    sources = write_sources(duck, cfg.lake, cfg.warehouse)
     json.dumps(sources)  # what the night passes to dbt
 
     declared = {
@@ -98,8 +100,6 @@ def test_spark_sources_hold_what_duckdb_raw_holds(tmp_path: Path):
     }
     assert declared <= set(sources)
 
-    duck = duckdb.connect(str(tmp_path / "duck.duckdb"))
-    load_raw_schema(duck, cfg.lake)
     spark_side = duckdb.connect()
     current = sources["current_delivery"]["path"]
 

@@ -62,7 +62,21 @@ def load_raw_schema(
     later dates leave raw (and their lake files leave `raw._lake_files`, to arrive again on the
     next night after D); the facts recompute exactly their keys."""
     con.execute("CREATE SCHEMA IF NOT EXISTS raw")
-    stage_deliveries(con, lake, as_of)
+    con.register("audit_events", lake.audit_events(con))
+    con.execute(
+        f"""CREATE OR REPLACE TEMP TABLE lake_deliveries AS
+        SELECT business_date, source_code, kind, file_name, sha256, rows_read, rows_loaded,
+            rows_quarantined, dropped_columns, current_status AS status, ingested_at, detail,
+            delivery_id, is_current
+        FROM ({lake.ingest_files_sql()})
+        WHERE $as_of::DATE IS NULL OR business_date <= $as_of::DATE""",
+        {"as_of": as_of},
+    )
+    con.unregister("audit_events")
+    con.execute(
+        "CREATE OR REPLACE TEMP TABLE current_delivery AS "
+        "SELECT delivery_id FROM lake_deliveries WHERE is_current"
+    )
     con.execute("CREATE TABLE IF NOT EXISTS raw._lake_files (path VARCHAR, kind VARCHAR)")
     if as_of is not None:  # files of later dates leave: their deliveries are not current as of D
         con.execute(
@@ -87,40 +101,11 @@ def load_raw_schema(
         con.execute(
             f"CREATE OR REPLACE TABLE raw.{name} AS SELECT * FROM read_parquet({sql_literal(lake.reference_path(name))})"
         )
-    con.execute(f"CREATE OR REPLACE TABLE raw.ingest_files AS {INGEST_FILES_SQL}")
     con.execute(
-        f"CREATE OR REPLACE TABLE raw.quarantine_rows AS {quarantine_rows_sql(lake, as_of)}"
+        """CREATE OR REPLACE TABLE raw.ingest_files AS
+        SELECT * EXCLUDE (is_current) FROM lake_deliveries ORDER BY ingested_at"""
     )
-
-
-# raw.ingest_files, over the temp table stage_deliveries makes.
-INGEST_FILES_SQL = "SELECT * EXCLUDE (is_current) FROM lake_deliveries ORDER BY ingested_at"
-
-
-def stage_deliveries(con: duckdb.DuckDBPyConnection, lake: Lake, as_of: dt.date | None) -> None:
-    """Temp tables `lake_deliveries` (every delivery of business dates up to `as_of`, with its
-    status and whether it is current) and `current_delivery` (the current ones' ids): what both
-    engines' schema `raw` is filtered by."""
-    con.register("audit_events", lake.audit_events(con))
-    con.execute(
-        f"""CREATE OR REPLACE TEMP TABLE lake_deliveries AS
-        SELECT business_date, source_code, kind, file_name, sha256, rows_read, rows_loaded,
-            rows_quarantined, dropped_columns, current_status AS status, ingested_at, detail,
-            delivery_id, is_current
-        FROM ({lake.ingest_files_sql()})
-        WHERE $as_of::DATE IS NULL OR business_date <= $as_of::DATE""",
-        {"as_of": as_of},
-    )
-    con.unregister("audit_events")
-    con.execute(
-        "CREATE OR REPLACE TEMP TABLE current_delivery AS "
-        "SELECT delivery_id FROM lake_deliveries WHERE is_current"
-    )
-
-
-def quarantine_rows_sql(lake: Lake, as_of: dt.date | None) -> str:
-    """raw.quarantine_rows over `lake_deliveries`: the rejects of the current deliveries only (a
-    replaced delivery's rejects leave with it)."""
+    # Quarantine of the current deliveries only: a replaced delivery's rejects leave with it.
     files = [f for kind in KINDS for f in lake.zone_files("quarantine", kind, up_to=as_of)]
     rows = (
         f"SELECT * FROM {read_parquet_sql(files)}"
@@ -128,10 +113,13 @@ def quarantine_rows_sql(lake: Lake, as_of: dt.date | None) -> str:
         else f"SELECT NULL AS {DELIVERY_ID}, NULL::BIGINT AS row_number, NULL AS reason, "
         "NULL AS detail, NULL AS record WHERE false"
     )
-    return f"""SELECT f.business_date, f.source_code, f.kind, f.file_name,
+    con.execute(
+        f"""CREATE OR REPLACE TABLE raw.quarantine_rows AS
+        SELECT f.business_date, f.source_code, f.kind, f.file_name,
             q.row_number::INTEGER AS row_number, q.reason, q.detail, f.sha256, q.record
         FROM ({rows}) q JOIN lake_deliveries f ON f.delivery_id = q.{DELIVERY_ID} AND f.is_current
         ORDER BY f.business_date, f.source_code, f.kind, q.row_number"""
+    )
 
 
 def reference_digest(lake: Lake) -> str:

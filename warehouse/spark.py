@@ -4,8 +4,8 @@
     working file + raw (as on DuckDB) -> write_sources -> dbt build --target spark
         -> collect_build -> (the same audit and publish)
 
-Nothing is loaded into Spark: `write_sources` writes the night's small tables (deliveries,
-quarantine, registry) as Parquet beside a new Spark catalog, and dbt's on-run-start hook
+Nothing is loaded into Spark: `write_sources` copies the working file's small raw tables
+(deliveries, quarantine, registry) as Parquet beside a new Spark catalog, and dbt's on-run-start hook
 defines Spark's schema `raw` as views over them and over the lake's raw folders
 (dbt_project/macros/spark_sources.sql). Spark keeps its catalog, tables and scratch space in
 `<warehouse>.spark/`. `collect_build` then writes the tables readers use (schemas `main` and
@@ -31,7 +31,7 @@ from ingest.contract import KINDS, REFERENCE_FILES, lake_columns
 from ingest.lake import Lake
 from ingest.sqltext import sql_ident, sql_literal
 from ingest.validation import DELIVERY_ID
-from warehouse.publish import INGEST_FILES_SQL, quarantine_rows_sql, row_keys, stage_deliveries
+from warehouse.publish import row_keys
 
 TARGET = "spark"
 # The schemas readers of the published file use: marts (`main`) and the seeds the dashboard
@@ -54,28 +54,25 @@ def dbt_env(warehouse: Path, sources: dict[str, dict]) -> dict[str, str]:
     }
 
 
-def write_sources(lake: Lake, warehouse: Path, as_of: dt.date | None = None) -> dict[str, dict]:
-    """The night's schema `raw` for Spark, as {table: {"path", "current_only"}}.
+def write_sources(
+    con: duckdb.DuckDBPyConnection, lake: Lake, warehouse: Path, as_of: dt.date | None = None
+) -> dict[str, dict]:
+    """The night's schema `raw` for Spark, as {table: {"path", "current_only"}}, from `con`: the
+    working file just after `load_raw_schema` (its temp table `current_delivery` included).
 
     An extract kind is its lake folder, kept to the current deliveries (as of `as_of`) by the
-    view; the rest are small tables written here from the lake by the same SQL as the DuckDB
-    night's `raw`. `_changed_<kind>` is empty: Spark rebuilds the facts whole."""
+    view; the small tables are copies of the working file's (the ingest audit, the quarantine,
+    the registry). `_changed_<kind>` is empty: Spark rebuilds the facts whole."""
     # Nothing on Spark is incremental: each night starts a new catalog, so a table folder a
     # killed night left half-written cannot stop the next one.
     shutil.rmtree(spark_dir(warehouse), ignore_errors=True)
     folder = spark_dir(warehouse) / "raw"
     folder.mkdir(parents=True)
-    con = duckdb.connect()
-    stage_deliveries(con, lake, as_of)
     small = {
-        "ingest_files": INGEST_FILES_SQL,
-        "current_delivery": "SELECT delivery_id FROM current_delivery",
-        "quarantine_rows": quarantine_rows_sql(lake, as_of),
-        **{
-            name: f"SELECT * FROM read_parquet({sql_literal(lake.reference_path(name))})"
-            for name in REFERENCE_FILES
-        },
+        name: f"SELECT * FROM raw.{name}"
+        for name in ("ingest_files", "quarantine_rows", *REFERENCE_FILES)
     }
+    small["current_delivery"] = "SELECT delivery_id FROM current_delivery"
     sources: dict[str, dict] = {}
     for kind in KINDS.values():
         small[f"_changed_{kind.name}"] = (
@@ -96,7 +93,6 @@ def write_sources(lake: Lake, warehouse: Path, as_of: dt.date | None = None) -> 
         path.parent.mkdir()
         con.execute(f"COPY ({select}) TO {sql_literal(path)} (FORMAT parquet)")
         sources[name] = {"path": str(path.parent), "current_only": False}
-    con.close()
     return sources
 
 
