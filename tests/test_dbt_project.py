@@ -205,12 +205,12 @@ def test_the_checks_catch_a_broken_project(manifest):
     models = {node["name"]: uid for uid, node in nodes.items() if node["resource_type"] == "model"}
     nodes[models["dim_date"]]["description"] = " "
     nodes[models["fct_visits"]]["columns"]["visit_id"]["description"] = ""
-    # dim_region loses its unique test, int_kpi_visits_aggregated its combination key
+    # dim_region loses its unique test, int_kpi_visits its combination key
     for uid in [
         uid
         for uid, node in nodes.items()
         if node["resource_type"] == "test"
-        and node.get("attached_node") in (models["dim_region"], models["int_kpi_visits_aggregated"])
+        and node.get("attached_node") in (models["dim_region"], models["int_kpi_visits"])
         and node["test_metadata"]["name"] in ("unique", "unique_combination_of_columns")
     ]:
         del nodes[uid]
@@ -228,7 +228,7 @@ def test_the_checks_catch_a_broken_project(manifest):
 
     assert found(models_without_description) == ["dim_date"]
     assert found(columns_without_description) == ["fct_visits.visit_id"]
-    assert found(keyed_models_without_grain_test) == ["dim_region", "int_kpi_visits_aggregated"]
+    assert found(keyed_models_without_grain_test) == ["dim_region", "int_kpi_visits"]
     assert found(source_readers_outside_staging) == ["int_visits_enriched"]
     assert found(staging_models_not_on_one_source) == ["stg_lake__claims"]
     assert found(unread_sources) == ["lake.unused"]

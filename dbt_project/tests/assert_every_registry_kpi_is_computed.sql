@@ -3,15 +3,15 @@
 -- tests on the KPI models cover the second half).
 with computed as (
 
-    select distinct kpi_id from {{ ref('int_kpi_visits_aggregated') }}
+    select distinct kpi_id from {{ ref('int_kpi_visits') }} where grain = 'consortium'
     union
-    select distinct kpi_id from {{ ref('int_kpi_referrals_aggregated') }}
+    select distinct kpi_id from {{ ref('int_kpi_referrals') }} where grain = 'consortium'
     union
-    select distinct kpi_id from {{ ref('int_kpi_claims_aggregated') }}
+    select distinct kpi_id from {{ ref('int_kpi_claims') }} where grain = 'consortium'
     union
-    select distinct kpi_id from {{ ref('int_kpi_public_health_aggregated') }}
+    select distinct kpi_id from {{ ref('int_kpi_public_health') }} where grain = 'consortium'
     union
-    select distinct kpi_id from {{ ref('int_kpi_contracts_aggregated') }}
+    select distinct kpi_id from {{ ref('int_kpi_contracts') }} where grain = 'consortium'
 
 ),
 

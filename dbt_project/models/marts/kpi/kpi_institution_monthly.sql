@@ -2,20 +2,30 @@
 -- KPI's numerator and denominator by the consortium's institution - the institution of the
 -- record, the sending side of a referral, the signing institution of a contract, and for the
 -- region-based claims KPIs the institution where the settlement took place (in the region or
--- not). The rules are those of kpi_monthly (macros/kpis/), rendered by institution. Where
+-- not). The rules are those of kpi_monthly (int_kpi_*), rendered by institution. Where
 -- kpi_definitions.parts_add_up, the parts add up exactly to kpi_monthly (a dbt test proves it).
 
 with parts as (
 
-    select * from {{ ref('int_kpi_visits_by_institution') }}
+    select consortium_id, month_start, institution_code, kpi_id, numerator, denominator
+    from {{ ref('int_kpi_visits') }}
+    where grain = 'institution'
     union all
-    select * from {{ ref('int_kpi_referrals_by_institution') }}
+    select consortium_id, month_start, institution_code, kpi_id, numerator, denominator
+    from {{ ref('int_kpi_referrals') }}
+    where grain = 'institution'
     union all
-    select * from {{ ref('int_kpi_claims_by_institution') }}
+    select consortium_id, month_start, institution_code, kpi_id, numerator, denominator
+    from {{ ref('int_kpi_claims') }}
+    where grain = 'institution'
     union all
-    select * from {{ ref('int_kpi_public_health_by_institution') }}
+    select consortium_id, month_start, institution_code, kpi_id, numerator, denominator
+    from {{ ref('int_kpi_public_health') }}
+    where grain = 'institution'
     union all
-    select * from {{ ref('int_kpi_contracts_by_institution') }}
+    select consortium_id, month_start, institution_code, kpi_id, numerator, denominator
+    from {{ ref('int_kpi_contracts') }}
+    where grain = 'institution'
 
 )
 

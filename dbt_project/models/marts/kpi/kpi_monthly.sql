@@ -21,19 +21,24 @@ with grid as (
 computed as (
 
     select consortium_id, month_start, kpi_id, numerator, denominator
-    from {{ ref('int_kpi_visits_aggregated') }}
+    from {{ ref('int_kpi_visits') }}
+    where grain = 'consortium'
     union all
     select consortium_id, month_start, kpi_id, numerator, denominator
-    from {{ ref('int_kpi_referrals_aggregated') }}
+    from {{ ref('int_kpi_referrals') }}
+    where grain = 'consortium'
     union all
     select consortium_id, month_start, kpi_id, numerator, denominator
-    from {{ ref('int_kpi_claims_aggregated') }}
+    from {{ ref('int_kpi_claims') }}
+    where grain = 'consortium'
     union all
     select consortium_id, month_start, kpi_id, numerator, denominator
-    from {{ ref('int_kpi_public_health_aggregated') }}
+    from {{ ref('int_kpi_public_health') }}
+    where grain = 'consortium'
     union all
     select consortium_id, month_start, kpi_id, numerator, denominator
-    from {{ ref('int_kpi_contracts_aggregated') }}
+    from {{ ref('int_kpi_contracts') }}
+    where grain = 'consortium'
 
 ),
 

@@ -11,7 +11,10 @@
     consortia of which the contract's institution is lead or member that day.
     The institution of every part is the contract's (signing) institution.
 -#}
-{% macro kpi_contracts(grain) %}
+{#- grain: one row per (grain, consortium_id, month_start, kpi_id, institution_code). The rule
+    below is written once and rendered at each grain of var kpi_grains (kpi_rule_at_grains):
+    `consortium` for kpi_monthly, `institution` for kpi_institution_monthly. -#}
+{% call(grain) kpi_rule_at_grains() %}
 
 with spine as (
 
@@ -189,4 +192,4 @@ union all
 union all
 {{ kpi_parts(grain, 'contracted_on_grid', 'signed_contracted_visit_share', 'settlements_within_contract', 'settlements_signed') }}
 
-{% endmacro %}
+{% endcall %}

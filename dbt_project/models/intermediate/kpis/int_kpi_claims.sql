@@ -8,7 +8,10 @@
     are excluded from every claims KPI (int_claims_attributed_to_regions). The institution of a settlement is where it took place,
     inside the region or not, so the parts add up to the consortium's.
 -#}
-{% macro kpi_claims(grain) %}
+{#- grain: one row per (grain, consortium_id, month_start, kpi_id, institution_code). The rule
+    below is written once and rendered at each grain of var kpi_grains (kpi_rule_at_grains):
+    `consortium` for kpi_monthly, `institution` for kpi_institution_monthly. -#}
+{% call(grain) kpi_rule_at_grains() %}
 
 with spine as (
 
@@ -128,4 +131,4 @@ union all
 union all
 {{ kpi_parts(grain, 'cost_growth_on_grid', 'in_region_inpatient_cost_growth', 'cost_growth', 'prior_cost') }}
 
-{% endmacro %}
+{% endcall %}

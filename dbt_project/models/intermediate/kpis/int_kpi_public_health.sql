@@ -6,7 +6,10 @@
     each institution where they qualify (the control rates and chronic_managed_inpatient_rate
     are over distinct people, so their parts may add up to more than the consortium's).
 -#}
-{% macro kpi_public_health(grain) %}
+{#- grain: one row per (grain, consortium_id, month_start, kpi_id, institution_code). The rule
+    below is written once and rendered at each grain of var kpi_grains (kpi_rule_at_grains):
+    `consortium` for kpi_monthly, `institution` for kpi_institution_monthly. -#}
+{% call(grain) kpi_rule_at_grains() %}
 
 with spine as (
 
@@ -269,4 +272,4 @@ union all
 union all
 {{ kpi_parts(grain, 'chronic_on_grid', 'chronic_managed_inpatient_rate', 'chronic_people_hospitalised', 'chronic_people') }}
 
-{% endmacro %}
+{% endcall %}

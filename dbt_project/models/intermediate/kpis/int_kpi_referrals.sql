@@ -4,7 +4,10 @@
     referral date, by direction; upward referrals to a receiver outside the consortium's region.
     The institution of a referral is its sending side.
 -#}
-{% macro kpi_referrals(grain) %}
+{#- grain: one row per (grain, consortium_id, month_start, kpi_id, institution_code). The rule
+    below is written once and rendered at each grain of var kpi_grains (kpi_rule_at_grains):
+    `consortium` for kpi_monthly, `institution` for kpi_institution_monthly. -#}
+{% call(grain) kpi_rule_at_grains() %}
 
 with spine as (
 
@@ -75,4 +78,4 @@ on_grid as (
 union all
 {{ kpi_parts(grain, 'on_grid', 'out_of_region_referral_share', 'upward_out_of_region', 'upward') }}
 
-{% endmacro %}
+{% endcall %}

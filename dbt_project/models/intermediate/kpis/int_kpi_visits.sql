@@ -4,7 +4,10 @@
     an institution counting when it is lead or member on the visit date. A visit at a non-TCM
     institution counts as TCM when its department contains 中医.
 -#}
-{% macro kpi_visits(grain) %}
+{#- grain: one row per (grain, consortium_id, month_start, kpi_id, institution_code). The rule
+    below is written once and rendered at each grain of var kpi_grains (kpi_rule_at_grains):
+    `consortium` for kpi_monthly, `institution` for kpi_institution_monthly. -#}
+{% call(grain) kpi_rule_at_grains() %}
 
 with spine as (
 
@@ -66,4 +69,4 @@ on_grid as (
 union all
 {{ kpi_parts(grain, 'on_grid', 'tcm_visit_share', 'tcm_visits', 'all_visits') }}
 
-{% endmacro %}
+{% endcall %}

@@ -1,9 +1,10 @@
 {#-
-    Every KPI rule is written once, as a macro of macros/kpis/, and rendered at two grains:
-    `consortium` (one row per consortium x month x KPI on the complete grid: the int_kpi_*_aggregated
-    models that kpi_monthly reads) and `institution` (one row per consortium x month x KPI x
-    member institution with any part: the int_kpi_*_by_institution models behind
-    kpi_institution_monthly). These helpers add the institution to the select and group lists.
+    Each KPI rule is written once, in its model of models/intermediate/kpis/ (int_kpi_<extract>),
+    as the block of a `kpi_rule_at_grains` call rendered at the grains of var kpi_grains: `consortium` (one row per
+    consortium x month x KPI on the complete grid, institution_code NULL: what kpi_monthly reads)
+    and `institution` (one row per consortium x month x KPI x member institution with any part:
+    what kpi_institution_monthly reads). These helpers add the institution to the select and
+    group lists and put the grains one under the other.
 -#}
 
 {%- macro kpi_grain_columns(grain, institution_expr='institution_code') -%}
@@ -50,4 +51,28 @@
         on {{ aggregated }}.consortium_id = spine.consortium_id
         and {{ aggregated }}.month_start = spine.month_start
     {%- endif %}
+{%- endmacro -%}
+
+{#- The rows of the caller's block (`{% call(grain) kpi_rule_at_grains() %}`: the rule, given
+    the grain) at every grain of var kpi_grains, one under the other, with a `grain` column;
+    institution_code is NULL at the consortium grain. -#}
+{%- macro kpi_rule_at_grains() -%}
+    {%- for grain in var('kpi_grains') %}
+    select
+        '{{ grain }}' as grain,
+        {{ grain }}_parts.consortium_id,
+        {{ grain }}_parts.month_start,
+        {%- if grain == 'institution' %}
+        {{ grain }}_parts.institution_code,
+        {%- else %}
+        cast(null as {{ dbt.type_string() }}) as institution_code,
+        {%- endif %}
+        {{ grain }}_parts.kpi_id,
+        {{ grain }}_parts.numerator,
+        {{ grain }}_parts.denominator
+    from ({{ caller(grain) }}) as {{ grain }}_parts
+    {%- if not loop.last %}
+    union all
+    {%- endif %}
+    {%- endfor %}
 {%- endmacro -%}
