@@ -1,9 +1,9 @@
 {#-
     Each KPI rule is written once, in its model of models/intermediate/kpis/ (int_kpi_<extract>),
-    as the block of a `kpi_rule_at_grains` call rendered at the grains of var kpi_grains: `consortium` (one row per
-    consortium x month x KPI on the complete grid, institution_code NULL: what kpi_monthly reads)
-    and `institution` (one row per consortium x month x KPI x member institution with any part:
-    what kpi_institution_monthly reads). These helpers add the institution to the select and
+    as the block of a `kpi_rule_at_grains` call, rendered at the grains of var kpi_grains:
+    `consortium` (one row per consortium x month x KPI on the complete grid, institution_code
+    NULL: what kpi_monthly reads) and `institution` (one row per consortium x month x KPI x
+    member institution with any part: what kpi_institution_monthly reads). These helpers add the institution to the select and
     group lists and put the grains one under the other.
 -#}
 
