@@ -3,8 +3,8 @@
     as the block of a `kpi_rule_at_grains` call, rendered at the grains of var kpi_grains:
     `consortium` (one row per consortium x month x KPI on the complete grid, institution_code
     NULL: what kpi_monthly reads) and `institution` (one row per consortium x month x KPI x
-    member institution with any part: what kpi_institution_monthly reads). These helpers add the institution to the select and
-    group lists and put the grains one under the other.
+    member institution with any part: what kpi_institution_monthly reads). These helpers add
+    the institution to the select and group lists and put the grains one under the other.
 -#}
 
 {%- macro kpi_grain_columns(grain, institution_expr='institution_code') -%}
